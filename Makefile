@@ -1,0 +1,67 @@
+# Two commands: `make run` (dashboard on the sample data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/arlens.duckdb
+PORT   ?= 8501
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test check lint format bench sample db clean
+
+run: $(VENV)/.installed $(DB)
+	$(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false -- --db $(DB)
+
+test: $(VENV)/.test-installed chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+check: test
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
+	$(BIN)/python -m pip install -q -r requirements-test.txt
+	touch $@
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not allowed here).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else \
+			echo "Chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; \
+		fi; \
+	fi
+
+# The database is built from the bundled sample exports when there is none.
+$(DB):
+	$(MAKE) $(VENV)/.installed
+	$(BIN)/arlens import-folder sample_data --db $(DB)
+
+db: $(VENV)/.installed
+	rm -f $(DB) $(DB).wal
+	$(BIN)/arlens import-folder sample_data --db $(DB)
+
+sample: $(VENV)/.installed
+	$(BIN)/arlens sample --out sample_data
+
+clean:
+	rm -rf $(VENV) data tests/artifacts .pytest_cache .ruff_cache

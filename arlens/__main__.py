@@ -1,0 +1,5 @@
+import sys
+
+from arlens.cli import main
+
+sys.exit(main())

@@ -1,0 +1,110 @@
+-- The canonical AR tables (DESIGN.md §2). Amounts are DECIMAL(18,2) in the document currency;
+-- identifiers are text so that leading zeros survive.
+
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id              VARCHAR PRIMARY KEY,
+    name                     VARCHAR,
+    segment                  VARCHAR,
+    industry                 VARCHAR,
+    country                  VARCHAR,
+    currency                 VARCHAR,
+    payment_terms_days       INTEGER,
+    credit_limit             DECIMAL(18,2),
+    credit_limit_reviewed_on DATE,
+    risk_rating              VARCHAR,
+    salesperson              VARCHAR,
+    parent_id                VARCHAR,
+    is_stub                  BOOLEAN NOT NULL DEFAULT false  -- created because a document named an unknown customer
+);
+
+-- Invoices, debit memos and credit memos share one table: a credit memo is a document with a negative amount.
+CREATE TABLE IF NOT EXISTS invoices (
+    invoice_id     VARCHAR PRIMARY KEY,
+    customer_id    VARCHAR NOT NULL,
+    invoice_date   DATE NOT NULL,
+    due_date       DATE NOT NULL,
+    due_date_derived BOOLEAN NOT NULL DEFAULT false,  -- the export had none: invoice date + terms
+    amount         DECIMAL(18,2) NOT NULL,
+    doc_type       VARCHAR NOT NULL DEFAULT 'invoice',
+    currency       VARCHAR,
+    disputed       BOOLEAN NOT NULL DEFAULT false,
+    dispute_reason VARCHAR,
+    po_number      VARCHAR,
+    paid_date      DATE,
+    written_off_on DATE,
+    applies_to     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id   VARCHAR PRIMARY KEY,
+    customer_id  VARCHAR NOT NULL,
+    payment_date DATE NOT NULL,
+    amount       DECIMAL(18,2) NOT NULL,
+    invoice_id   VARCHAR,           -- null: unapplied cash, on account
+    method       VARCHAR,
+    reference    VARCHAR,
+    currency     VARCHAR
+);
+
+-- Derived at every import from payments, credit memos, paid dates and write-offs (never typed in):
+-- which source settled how much of which invoice on which day.
+CREATE TABLE IF NOT EXISTS applications (
+    source_type VARCHAR NOT NULL,   -- payment | credit_memo | paid_date | write_off
+    source_id   VARCHAR NOT NULL,   -- payment_id, the credit memo's invoice_id, or the invoice itself
+    invoice_id  VARCHAR NOT NULL,
+    applied_on  DATE NOT NULL,
+    amount      DECIMAL(18,2) NOT NULL,
+    PRIMARY KEY (source_type, source_id, invoice_id)
+);
+
+CREATE TABLE IF NOT EXISTS financials (
+    period_end       DATE PRIMARY KEY,
+    revenue          DECIMAL(18,2),
+    credit_sales     DECIMAL(18,2),
+    cogs             DECIMAL(18,2),
+    inventory        DECIMAL(18,2),
+    accounts_payable DECIMAL(18,2)
+);
+
+CREATE TABLE IF NOT EXISTS activities (
+    activity_id     VARCHAR PRIMARY KEY,
+    customer_id     VARCHAR NOT NULL,
+    invoice_id      VARCHAR,
+    activity_date   DATE NOT NULL,
+    kind            VARCHAR NOT NULL,
+    promised_date   DATE,
+    promised_amount DECIMAL(18,2),
+    outcome         VARCHAR
+);
+
+CREATE SEQUENCE IF NOT EXISTS import_id_seq;
+
+CREATE TABLE IF NOT EXISTS import_log (
+    import_id     BIGINT PRIMARY KEY,
+    file          VARCHAR NOT NULL,
+    sha256        VARCHAR NOT NULL,
+    target_table  VARCHAR NOT NULL,
+    rows_read     BIGINT NOT NULL,
+    rows_loaded   BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    stub_customers BIGINT NOT NULL,
+    mapping       JSON,             -- source header -> column, value maps, formats detected
+    notes         VARCHAR,
+    imported_at   TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    import_id BIGINT NOT NULL,
+    file      VARCHAR NOT NULL,
+    line      BIGINT,
+    "column"  VARCHAR,
+    raw_value VARCHAR,
+    reason    VARCHAR NOT NULL,
+    raw_row   JSON
+);
+
+-- One row: bumped by every import so that caches keyed on it see new data.
+CREATE TABLE IF NOT EXISTS store_meta (
+    data_version   BIGINT NOT NULL,
+    schema_version INTEGER NOT NULL
+);

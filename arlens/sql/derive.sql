@@ -1,0 +1,70 @@
+-- Derived tables, rebuilt inside every import's transaction so they always agree with the inputs.
+
+-- name: rebuild_applications
+-- Who settled what: payments naming an invoice, credit memos naming the invoice they credit
+-- (applies_to), a settled/paid date on the invoice itself, and write-offs. Claims on one invoice are
+-- taken in date order (payments, then credits, then a paid date, then a write-off on the same day)
+-- until the invoice is settled; what a payment or credit brings beyond that stays unapplied.
+-- Unapplied credits are never matched by amount: only documented links apply (DESIGN.md §3).
+INSERT INTO applications
+WITH claims AS (
+    SELECT 'payment' AS source_type, p.payment_id AS source_id, p.invoice_id,
+           p.payment_date AS applied_on, p.amount AS claim, 1 AS rank_in_day
+    FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id
+    WHERE p.amount > 0 AND i.amount > 0
+    UNION ALL
+    SELECT 'credit_memo', memo.invoice_id, memo.applies_to, memo.invoice_date, -memo.amount, 2
+    FROM invoices memo JOIN invoices i ON i.invoice_id = memo.applies_to
+    WHERE memo.amount < 0 AND i.amount > 0
+    UNION ALL
+    SELECT 'paid_date', invoice_id, invoice_id, paid_date, amount, 3
+    FROM invoices WHERE paid_date IS NOT NULL AND amount > 0
+    UNION ALL
+    SELECT 'write_off', invoice_id, invoice_id, written_off_on, amount, 4
+    FROM invoices WHERE written_off_on IS NOT NULL AND amount > 0
+),
+ordered AS (
+    SELECT c.*, i.amount AS invoice_amount,
+           coalesce(sum(c.claim) OVER (
+               PARTITION BY c.invoice_id
+               ORDER BY c.applied_on, c.rank_in_day, c.source_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS claimed_before
+    FROM claims c JOIN invoices i ON i.invoice_id = c.invoice_id
+)
+SELECT source_type, source_id, invoice_id, applied_on,
+       least(claim, invoice_amount - claimed_before) AS amount
+FROM ordered
+WHERE claimed_before < invoice_amount
+
+-- name: fill_currencies
+-- A document without its own currency is in its customer's currency.
+UPDATE invoices SET currency = c.currency
+FROM customers c
+WHERE invoices.currency IS NULL AND c.customer_id = invoices.customer_id AND c.currency IS NOT NULL
+
+-- name: create_stub_customers
+-- Documents may name customers the store has not seen: they get a stub row, reported to the user.
+INSERT INTO customers (customer_id, is_stub)
+SELECT DISTINCT customer_id, true FROM (
+    SELECT customer_id FROM invoices UNION ALL
+    SELECT customer_id FROM payments UNION ALL
+    SELECT customer_id FROM activities
+) named
+WHERE customer_id NOT IN (SELECT customer_id FROM customers)
+
+-- name: import_warnings
+-- What the user should know after an import, as (what, how many, amount).
+SELECT 'payments name an invoice that is not in the store (kept as unapplied cash)', count(*), sum(amount)
+FROM payments p WHERE p.invoice_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = p.invoice_id)
+UNION ALL
+SELECT 'payments bring more than was open on their invoice (the excess stays as unapplied cash)',
+       count(*), sum(p.amount - a.applied)
+FROM payments p JOIN (
+    SELECT source_id, sum(amount) AS applied FROM applications
+    WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
+WHERE p.amount > a.applied
+UNION ALL
+SELECT 'credit memos name an invoice that is not in the store (kept as unapplied credit)', count(*), sum(amount)
+FROM invoices m WHERE m.amount < 0 AND m.applies_to IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = m.applies_to)

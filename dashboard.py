@@ -1,0 +1,16 @@
+"""AR Lens: the entry script is only the frame and the router."""
+
+import streamlit as st
+
+from ui.filters import as_of_date
+from ui.navigation import PAGES
+
+st.set_page_config(page_title="AR Lens", page_icon=":material/account_balance:", layout="wide")
+
+sections: dict[str, list] = {}
+for path, title, icon, section in PAGES:
+    sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
+page = st.navigation(sections)
+
+st.session_state["as_of_date"] = as_of_date()
+page.run()

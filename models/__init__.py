@@ -1,0 +1,1 @@
+"""scikit-learn models: late-payment risk and customer personas."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: every test builds its own store from small files, in memory or in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from arlens.importer import import_file
+from arlens.store import Store
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def store():
+    with Store.memory() as s:
+        yield s
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a small text file into tmp_path and return its path."""
+
+    def _write(name: str, text: str, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return _write
+
+
+def snapshot(store: Store) -> dict[str, list[tuple]]:
+    """Every canonical table's rows, sorted: equal snapshots mean nothing changed."""
+    tables = ["customers", "invoices", "payments", "applications", "financials", "activities"]
+    return {t: sorted(store.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The bundled sample data imported once per test session (what `make run` builds)."""
+    path = tmp_path_factory.mktemp("sample") / "arlens.duckdb"
+    with Store.open(path) as s:
+        for table in ["customers", "invoices", "payments", "financials", "activities"]:
+            import_file(s, REPO / "sample_data" / f"{table}.csv", table)
+    return path
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    def _copy(path: Path) -> Path:
+        target = tmp_path / path.name
+        shutil.copy(path, target)
+        return target
+
+    return _copy
