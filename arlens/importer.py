@@ -172,11 +172,12 @@ def import_file(
             },
         )
         store.bump_data_version()
-        result.warnings = [
-            (what, int(count), float(amount) if amount is not None else None)
-            for what, count, amount in store.rows(queries.sql("derive", "import_warnings"))
-            if count
-        ]
+        if spec.target in ("invoices", "payments"):
+            result.warnings = [
+                (what, int(count), float(amount) if amount is not None else None)
+                for what, count, amount in store.rows(queries.sql("derive", "import_warnings"))
+                if count
+            ]
         result.rejected_sample = [
             dict(zip(("line", "column", "raw_value", "reason"), row, strict=False))
             for row in store.rows(

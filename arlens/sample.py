@@ -45,26 +45,27 @@ HABITS = {
     "late_sd": (3, 4, 4, (15, 30), (3, 12)),
     "late_at_end": (0, 0, (60, 130), 0, 0),  # where a deteriorating mean drifts to
     "dispute_rate": (0.02, 0.02, 0.05, (0.2, 0.3), 0.04),
-    "unresolved": (0.05, 0.02, 0.15, 0.2, 0.1),  # disputes never settled
+    "unresolved": (0.03, 0.02, 0.1, 0.08, 0.05),  # disputes never settled
     "credit_rate": (0.015, 0.015, 0.02, 0.06, 0.02),  # returns and allowances
-    "partial_rate": (0.05, 0.05, 0.06, 0.3, 0.08),  # paid in two parts
+    "partial_rate": (0.06, 0.06, 0.07, 0.3, 0.08),  # paid in two parts
     "never_paid": (0.0005, 0, 0.002, 0.004, 0.002),
-    "unapplied": (0.004, 0.004, 0.006, 0.14, 0.006),  # cash without remittance
+    "no_remittance": (0.005, 0.005, 0.01, 0.25, 0.01),  # cash that names no invoice
+    "duplicate": (0.001, 0.001, 0.002, 0.1, 0.002),  # an invoice paid twice
     "late_fee": (0.01, 0.01, 0.03, 0.03, 0.015),  # debit memos among documents
-    "promise_rate": (0.1, 0.25, 0.5, 0.3, 0.3),
+    "promise_rate": (0.1, 0.15, 0.5, 0.3, 0.3),
     "broken_rate": (0.1, 0.03, 0.15, 0.35, 0.2),
-    "over_limit": (0.01, 0.01, 0.35, 0.2, 0.03),
+    "over_limit": (0.01, 0.01, 0.3, 0.15, 0.02),
     "stale_review": (0.17, 0.17, 0.7, 0.17, 0),  # limit reviewed over 2 years ago
     "risk": ((1.5, 2.5), (1, 2), (2.5, 4), (2.5, 4), (2, 4)),
     "size": (1, 1.5, 1, 1, 1),  # stretchers are the big, strong accounts
 }
-HABITS = {k: np.array([v if isinstance(v, tuple) else (v, v) for v in row])
-          for k, row in HABITS.items()}  # fmt: skip
+HABIT_RANGES = {k: np.array([v if isinstance(v, tuple) else (v, v) for v in row])
+                for k, row in HABITS.items()}  # fmt: skip
 SEGMENTS = ["Enterprise", "Mid-market", "Small business", "Public sector"]
 SEGMENT_SHARE = np.array([  # per behaviour
     [0.10, 0.30, 0.48, 0.12], [0.35, 0.45, 0.10, 0.10], [0.08, 0.32, 0.55, 0.05],
     [0.10, 0.30, 0.50, 0.10], [0.03, 0.17, 0.75, 0.05]])  # fmt: skip
-INVOICES_PER_MONTH = np.array([12.5, 7.0, 2.5, 5.0])  # per segment
+INVOICES_PER_MONTH = np.array([11.0, 6.3, 2.3, 4.5])  # per segment
 MEDIAN_AMOUNT = np.array([12000.0, 4000.0, 800.0, 6000.0])
 USES_PO = np.array([0.95, 0.7, 0.3, 0.95])
 TERMS = np.array([15, 30, 45, 60])
@@ -109,9 +110,10 @@ SEASON = np.array([0.95, 0.96, 1.02, 0.99, 1.0, 1.01, 0.97, 0.96, 1.02, 1.04, 1.
 DISPUTE_REASONS = ["pricing", "quantity", "missing PO", "duplicate billing",
                    "damaged goods", "not received"]  # fmt: skip
 DISPUTE_REASON_SHARE = [0.30, 0.25, 0.20, 0.10, 0.10, 0.05]
+MISSING_PO = DISPUTE_REASONS.index("missing PO")
 CREDIT_CHANCE = np.array([0.8, 0.8, 0.0, 1.0, 0.7, 0.5])  # dispute ends in a credit memo
 CREDIT_LOW = np.array([0.05, 0.10, 0, 1.0, 0.10, 1.0])  # share of the invoice credited
-CREDIT_HIGH = np.array([0.20, 0.40, 0, 1.0, 1.00, 1.0])
+CREDIT_HIGH = np.array([0.20, 0.40, 0, 1.0, 0.60, 1.0])
 
 KINDS = ["call", "email", "letter", "dunning", "promise", "dispute", "note"]
 CALL, EMAIL, LETTER, DUNNING, PROMISE, DISPUTE, NOTE = range(7)
@@ -135,7 +137,6 @@ OUTCOMES = sorted(
     | {KEPT, BROKEN, CREDITED, TO_PAY, SAYS_PAID}
     | {f"customer disputes {r}" for r in DISPUTE_REASONS}
 )
-ID_FORMATS = [("INV", 8), ("CM", 7), ("DM", 7)]  # by document kind
 # the header is written by hand: pyarrow would quote it
 WRITE_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none")
 
@@ -213,7 +214,7 @@ def _draw_customers(rng, first, n, cal):
     """Who the customers are, and the habits their planted behaviour gives them."""
     b = rng.choice(5, n, p=BEHAVIOUR_SHARE)
     c = SimpleNamespace(n=n, behaviour=b)
-    for name, ranges in HABITS.items():
+    for name, ranges in HABIT_RANGES.items():
         setattr(c, name, rng.uniform(ranges[b, 0], ranges[b, 1]))
     # sorted, unique, with gaps, across chunks: 0000100004, 0000100012, ...
     c.id = _numbered("", 100_000 + 7 * np.arange(first, first + n) + rng.integers(0, 7, n), 10)
@@ -299,8 +300,12 @@ def _settle(rng, c, d, end):
     over = s.paid & ~s.partial & (rng.random(n) < 0.004)  # a little too much
     extra = np.clip(np.rint(net * rng.uniform(0.001, 0.02, n)), 100, 50_000)
     s.p1 = np.where(over, s.p1 + extra.astype(np.int64), s.p1)
-    s.unapplied1 = rng.random(n) < c.unapplied[cu]
-    s.unapplied2 = rng.random(n) < c.unapplied[cu]
+    # cash without remittance stays unapplied unless cash application matched it since
+    s.no_remittance = rng.random(n) < c.no_remittance[cu]
+    s.unapplied1 = s.no_remittance & ((s.pay > end - 60) | (rng.random(n) < 0.15))
+    s.unapplied2 = (rng.random(n) < c.no_remittance[cu]) & (rng.random(n) < 0.15)
+    s.duplicate = s.paid & ~s.partial & (rng.random(n) < c.duplicate[cu])  # unapplied too
+    s.duplicate_on = _banking_day(s.pay + rng.integers(3, 31, n))
     # write-offs: a deteriorating customer's unpaid invoice, at a month close 150+ days due
     wo_on = _month_end(s.due + 150 + rng.integers(0, 91, n))
     s.written_off = never & (net > 0) & det & (wo_on <= end) & (rng.random(n) < 0.8)
@@ -341,14 +346,15 @@ def _documents_table(rng, c, d, s, cal, ids):
         mine = kind == code
         number[mine] = ids[name] + np.arange(1, mine.sum() + 1)
         ids[name] += int(mine.sum())
-    doc_id = _interleave(kind, [_numbered(p, number[kind == i], w)
-                                for i, (p, w) in enumerate(ID_FORMATS)])  # fmt: skip
+    digits = _numbered("", number, 8)  # INV00000001, CM0000001, DM0000001
+    digits = pc.if_else(pa.array(kind == 0), digits, pc.utf8_slice_codeunits(digits, 1))
+    doc_id = pc.binary_join_element_wise(_labels(["INV", "CM", "DM"], kind), digits, "")
     is_cm = kind == 1
     row_of = np.empty(n, np.int64)  # where each invoice/debit memo landed
     row_of[source[~is_cm]] = np.flatnonzero(~is_cm)
     src = np.maximum(source, 0)
     own = ~is_cm & (source >= 0)
-    po_style = np.where(own & (s.reason[src] != 2), c.po_style[cust], -1)
+    po_style = np.where(own & (s.reason[src] != MISSING_PO), c.po_style[cust], -1)
     po_digits = _numbered("", rng.integers(0, 10**8, len(kind)), 8)
     po = pc.binary_join_element_wise(_labels(["PO-", "45"], po_style), po_digits, "")
     credited = pa.array(row_of[src], mask=~(is_cm & (source >= 0)))
@@ -371,12 +377,13 @@ def _documents_table(rng, c, d, s, cal, ids):
 
 
 def _payments_table(rng, c, d, s, end, ids):
-    """payments.csv rows: a payment per paid document, two for partials; none after end."""
+    """payments.csv rows: one per paid document, two for partials, none after end_date."""
     first, second = s.paid & (s.pay <= end), s.second & (s.pay2 <= end)
-    doc = np.concatenate([np.flatnonzero(first), np.flatnonzero(second)])
-    day = np.concatenate([s.pay[first], s.pay2[second]])
-    cents = np.concatenate([s.p1[first], s.p2[second]])
-    unapplied = np.concatenate([s.unapplied1[first], s.unapplied2[second]])
+    again = s.duplicate & (s.duplicate_on <= end)
+    doc = np.concatenate([np.flatnonzero(first), np.flatnonzero(second), np.flatnonzero(again)])
+    day = np.concatenate([s.pay[first], s.pay2[second], s.duplicate_on[again]])
+    cents = np.concatenate([s.p1[first], s.p2[second], s.p1[again]])
+    unapplied = np.concatenate([s.unapplied1[first], s.unapplied2[second], again[again]])
     order = np.lexsort((doc, day, d.cust[doc]))
     doc, day, cents, unapplied = doc[order], day[order], cents[order], unapplied[order]
     cust, n = d.cust[doc], len(doc)
@@ -432,7 +439,7 @@ def _activities_table(rng, c, d, s, end, ids):
     add(s.disputed, raised, DISPUTE, said[np.maximum(s.reason, 0)])
     how = np.where(s.dispute_credit, OUTCOMES.index(CREDITED), OUTCOMES.index(TO_PAY))
     add(s.disputed & (s.dispute_credit | s.paid), s.resolved_on, NOTE, how)
-    chased = s.paid & s.unapplied1 & (s.pay < s.due + 30)  # paid, but nothing applied
+    chased = s.paid & s.no_remittance & (s.pay < s.due + 30)  # looked unpaid
     add(chased, s.pay + rng.integers(7, 31, n), NOTE, OUTCOMES.index(SAYS_PAID))
 
     cols = [np.concatenate(col) for col in zip(*parts, strict=True)]
@@ -492,7 +499,7 @@ def _customers_table(rng, c, d, s, cal):
         brand = next(x for x in _brands(brands[parent[i]], place) if x not in used)
         used.add(brand)
         names[i] = f"{brand} {LEGAL_FORM[c.country[i]]}"
-        c.salesperson[i] = c.salesperson[parent[i]]
+        c.industry[i], c.salesperson[i] = c.industry[parent[i]], c.salesperson[parent[i]]
     return pa.table({
         "customer_id": c.id,
         "name": pa.array(names),
@@ -564,17 +571,6 @@ def _numbered(prefix, numbers, width):
     head = np.broadcast_to(np.frombuffer(prefix.encode(), np.uint8), (len(numbers), len(prefix)))
     raw = np.hstack([head, digits])
     return pa.array(raw.view(f"S{raw.shape[1]}").ravel()).cast(pa.string())
-
-
-def _interleave(codes, arrays):
-    """Rows of code i come from arrays[i], in order: puts them back in row order."""
-    position = np.zeros(len(codes), np.int64)
-    offset = 0
-    for i, array in enumerate(arrays):
-        mine = codes == i
-        position[mine] = offset + np.arange(len(array))
-        offset += len(array)
-    return pa.concat_arrays(arrays).take(pa.array(position))
 
 
 def _labels(labels, codes):

@@ -1,0 +1,108 @@
+"""Every page in a real headless Chromium: key figures render, no error box, a screenshot each."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from ui.navigation import PAGES
+
+CHROMIUM = os.environ.get("ARLENS_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = REPO / "tests" / "artifacts"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(sample_db):
+    """`streamlit run` on a free port over the sample database; polls /_stcore/health."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"),
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--", "--db", str(sample_db),
+        ],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(process.stdout.read().decode(errors="replace")) from None
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def wait_for_app_run(page, timeout_ms: int = 60_000) -> None:
+    """The one place that waits: the script has finished and nothing is still running."""
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
+    )
+    page.wait_for_timeout(300)  # let the last delta paint
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
+    )
+
+
+def page_url(base: str, path: str) -> str:
+    slug = Path(path).stem
+    return base + ("/" if path == PAGES[0][0] else f"/{slug}")
+
+
+@pytest.mark.parametrize("path, title", [(p, t) for p, t, *_ in PAGES])
+def test_page_renders_in_chromium(app_url, browser, path, title):
+    """Opens the page, finds its title and figures, no exception box; saves a screenshot."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    started = time.monotonic()
+    page.goto(page_url(app_url, path))
+    wait_for_app_run(page)
+    elapsed = time.monotonic() - started
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{Path(path).stem}.png"), full_page=True)
+    assert page.get_by_test_id("stHeading").filter(has_text=title).count() >= 1
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    if path == "pages/overview.py":
+        values = page.get_by_test_id("stMetricValue").all_inner_texts()
+        assert values and all(v.strip() for v in values)
+    (ARTIFACTS / "timings.txt").open("a").write(f"{path}\t{elapsed:.2f}s\n")
+    page.close()

@@ -1,0 +1,93 @@
+"""The store's boundary: paths, locks, versions, and the layering rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import DATA, REPO
+
+from arlens.cli import main
+from arlens.importer import import_file
+from arlens.store import Store, StoreBusyError, StoreError, resolve_db_path
+
+
+def test_db_path_precedence(monkeypatch):
+    monkeypatch.delenv("ARLENS_DB", raising=False)
+    assert str(resolve_db_path()) == "data/arlens.duckdb"
+    monkeypatch.setenv("ARLENS_DB", "/x/env.duckdb")
+    assert str(resolve_db_path()) == "/x/env.duckdb"
+    assert str(resolve_db_path("/x/flag.duckdb")) == "/x/flag.duckdb"
+
+
+def test_every_import_bumps_the_data_version(tmp_path):
+    with Store.open(tmp_path / "a.duckdb") as store:
+        assert store.data_version() == 0
+        import_file(store, DATA / "register_unusual_headers.csv", "invoices")
+        import_file(store, DATA / "register_unusual_headers.csv", "invoices")
+        assert store.data_version() == 2
+
+
+def test_reading_a_missing_database_says_what_to_do(tmp_path):
+    with pytest.raises(StoreError, match="import data first"):
+        Store.open(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_a_held_file_fails_in_one_line_naming_the_holder(tmp_path):
+    db = tmp_path / "held.duckdb"
+    Store.open(db).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print(1, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        holder.stdout.readline()
+        with pytest.raises(StoreBusyError) as busy:
+            Store.open(db, read_only=True)
+        message = str(busy.value)
+        assert f"PID {holder.pid}" in message and "\n" not in message
+        code = main(
+            ["import", str(DATA / "bad_invoices.csv"), "--table", "invoices", "--db", str(db)]
+        )
+        assert code == 1
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_cli_import_exit_codes(tmp_path, capsys):
+    db = str(tmp_path / "c.duckdb")
+    assert main(["import", str(DATA / "bad_invoices.csv"), "--table", "invoices", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "11 rows read, 2 loaded, 9 rejected" in out
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["import", str(empty), "--table", "invoices", "--db", db]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("arlens: ") and "empty" in err and "\n" not in err
+    with pytest.raises(SystemExit) as usage:
+        main(["import", str(empty), "--table", "nonsense", "--db", db])
+    assert usage.value.code == 2
+    assert main(["rejects", "--db", db]) == 0
+    assert "due date is before the invoice date" in capsys.readouterr().out
+
+
+def test_headless_modules_never_load_the_ui():
+    """arlens/ and models/ serve the CLI, tests and benchmarks: no streamlit, no plotly."""
+    code = (
+        "import sys, pkgutil, importlib, arlens, models\n"
+        "for pkg in (arlens, models):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if m.name != 'arlens.__main__':\n"
+        "            importlib.import_module(m.name)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly')]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
