@@ -248,27 +248,38 @@ class _Import:
             self.notes.append(f"{source.name} skipped: {message}")
             return
 
-        columns = list(spec.columns)
-        self.store.execute("DROP TABLE IF EXISTS _stage")
+        # Every source column is staged as read (rejected rows keep all of it); the canonical
+        # columns are then picked from it.
+        width = len(source.header)
+        raw_columns = [f"c{i}" for i in range(width)]
+        self.store.execute("DROP TABLE IF EXISTS _raw_stage")
         self.store.execute(
-            "CREATE TEMP TABLE _stage (_line BIGINT, "
-            + ", ".join(f"{_ident(c)} VARCHAR" for c in columns)
-            + ", _raw VARCHAR[])"
+            "CREATE TEMP TABLE _raw_stage (_line BIGINT, "
+            + ", ".join(f"{c} VARCHAR" for c in raw_columns)
+            + ")"
         )
         for batch in source.batches:
+            if not batch.lines:
+                continue
             arrays = {"_line": pa.array(batch.lines, pa.int64())}
-            for column, index in chosen.items():
-                arrays[column] = pa.array([row[index] for row in batch.rows], pa.string())
-            arrays["_raw"] = pa.array(batch.rows, pa.list_(pa.string()))  # the row as read
-            arrow_batch = pa.table(arrays)
-            self.store.con.register("_arlens_batch", arrow_batch)
+            for name, values in zip(raw_columns, zip(*batch.rows), strict=True):
+                arrays[name] = pa.array(values, pa.string())
+            self.store.con.register("_arlens_batch", pa.table(arrays))
             try:
-                self.store.execute("INSERT INTO _stage BY NAME SELECT * FROM _arlens_batch")
+                self.store.execute("INSERT INTO _raw_stage BY NAME SELECT * FROM _arlens_batch")
             finally:
                 self.store.con.unregister("_arlens_batch")
             self.rows_read += len(batch.lines)
             if self.progress:
                 self.progress(self.rows_read)
+        picked = ", ".join(
+            f"NULLIF(trim(c{chosen[c]}), '') AS {_ident(c)}"
+            if c in chosen
+            else f"NULL::VARCHAR AS {_ident(c)}"
+            for c in spec.columns
+        )
+        self.store.execute("DROP TABLE IF EXISTS _stage")
+        self.store.execute(f"CREATE TEMP TABLE _stage AS SELECT _line, {picked} FROM _raw_stage")
         self.rows_read += len(source.bad_rows)
 
         for column, value in self.mapping.defaults.items():
@@ -470,7 +481,7 @@ class _Import:
                 FROM keyed
                 WINDOW same_key AS (PARTITION BY {_ident(key)})
             )
-            SELECT t.*, to_json(_stage._raw) AS _raw_row,
+            SELECT t.*,
                 list_filter([
                     {", ".join(problems)},
                     CASE WHEN t.{_ident(key)} IS NOT NULL AND t._n_same_key > 1 AND t._n_versions > 1
@@ -486,9 +497,10 @@ class _Import:
         )
         name = source.name
         store.execute(
-            "INSERT INTO rejected_rows SELECT $id, $file, _line, p.column, p.raw, p.reason, _raw_row "
-            "FROM (SELECT _line, _raw_row, unnest(_problems) AS p FROM _checked "
-            "WHERE len(_problems) > 0)",
+            "INSERT INTO rejected_rows SELECT $id, $file, _line, p.column, p.raw, p.reason, "
+            f"to_json([{', '.join(f'r.c{i}' for i in range(len(source.header)))}]) "
+            "FROM (SELECT _line, unnest(_problems) AS p FROM _checked WHERE len(_problems) > 0) "
+            "JOIN _raw_stage r USING (_line)",
             {"id": self.import_id, "file": name},
         )
         for bad in source.bad_rows:
@@ -643,7 +655,7 @@ class _Import:
     def finish(self) -> int:
         """Derived data follows the inputs: stub customers, currencies, applications."""
         store = self.store
-        for name in ("_stage", "_typed", "_checked"):
+        for name in ("_raw_stage", "_stage", "_typed", "_checked"):
             store.execute(f"DROP TABLE IF EXISTS {name}")
         before = int(store.value("SELECT count(*) FROM customers"))
         store.execute(queries.sql("derive", "create_stub_customers"))

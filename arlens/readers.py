@@ -25,7 +25,7 @@ class ReadError(Exception):
 @dataclass
 class Batch:
     lines: list[int]
-    rows: list[list[str | None]]
+    rows: list[list[str | None]]  # text as read; '' and None both mean empty
 
 
 @dataclass
@@ -164,7 +164,7 @@ def _csv_batches(f, reader, width: int, bad_rows: list[BadRow], delimiter: str) 
                     bad_rows.append(BadRow(start, delimiter.join(row), reason))
                     continue
                 lines.append(start)
-                rows.append([cell if cell.strip() else None for cell in row])
+                rows.append(row)  # blanks become NULL in SQL
                 if len(rows) >= BATCH_ROWS:
                     yield Batch(lines, rows)
                     lines, rows = [], []
