@@ -262,7 +262,7 @@ class _Import:
             if not batch.lines:
                 continue
             arrays = {"_line": pa.array(batch.lines, pa.int64())}
-            for name, values in zip(raw_columns, zip(*batch.rows), strict=True):
+            for name, values in zip(raw_columns, zip(*batch.rows, strict=True), strict=True):
                 arrays[name] = pa.array(values, pa.string())
             self.store.con.register("_arlens_batch", pa.table(arrays))
             try:
