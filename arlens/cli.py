@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from arlens import metrics
 from arlens.importer import ImportFailed, import_file
 from arlens.mapping import TABLES
 from arlens.store import Store, StoreError
@@ -50,14 +55,161 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("status", help="what the store holds")
     _add_db(p)
+
+    for name, help_text in REPORTS.items():
+        p = commands.add_parser(name, help=help_text)
+        _add_report_options(p, name)
     return parser
+
+
+REPORTS = {
+    "aging": "open AR by aging bucket, per customer (or segment, country, ...)",
+    "open-items": "every open item at the as-of date with its bucket",
+    "kpis": "DSO, best possible DSO, ADD, countback DSO, CEI",
+    "trend": "aging at every month-end of a date range (or the KPIs with --kpis)",
+    "rollrate": "roll rates between month-ends, with paid and written off",
+    "allowance": "expected loss by bucket from historical roll rates",
+    "concentration": "top-10 share of open AR and past due, HHI",
+    "ccc": "DIO, DPO, DSO and the cash conversion cycle per financial period",
+    "credit-review": "exposure, limits, stale reviews and hold candidates",
+    "worklist": "past-due customers in priority order, each with its call sheet",
+}
+
+
+def _add_report_options(p: argparse.ArgumentParser, name: str) -> None:
+    p.add_argument(
+        "--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: newest document)"
+    )
+    for key in ("segment", "country", "salesperson", "currency", "customer"):
+        p.add_argument(f"--{key}", help=f"only this {key}")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    _add_db(p)
+    if name in ("aging", "open-items", "trend"):
+        p.add_argument("--basis", choices=["due", "invoice"], default="due")
+    if name in ("aging", "open-items", "trend", "rollrate", "allowance"):
+        p.add_argument(
+            "--buckets", type=_edges, default=metrics.DEFAULT_EDGES, help="edges, e.g. 30,60,90,120"
+        )
+    if name == "aging":
+        p.add_argument("--group-by", choices=list(metrics.GROUPS), default="customer")
+        p.add_argument(
+            "--net-unapplied",
+            action="store_true",
+            help="net unapplied cash and credits into the total",
+        )
+    if name in ("kpis", "trend"):
+        p.add_argument(
+            "--window", type=int, default=metrics.DEFAULT_WINDOW_DAYS, help="DSO window in days"
+        )
+    if name == "trend":
+        p.add_argument(
+            "--start", type=dt.date.fromisoformat, help="default: 24 months before --as-of"
+        )
+        p.add_argument("--kpis", action="store_true", help="the KPI series instead of the aging")
+    if name == "rollrate":
+        p.add_argument("--months", type=int, default=1, help="month pairs pooled (default 1)")
+    if name == "allowance":
+        p.add_argument("--history-months", type=int, default=12)
+
+
+def _edges(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("bucket edges are whole days, e.g. 30,60,90,120") from None
+
+
+def cmd_report(args) -> int:
+    filters = {
+        key: value
+        for key, value in (
+            ("segment", args.segment),
+            ("country", args.country),
+            ("salesperson", args.salesperson),
+            ("currency", args.currency),
+            ("customer_id", args.customer),
+        )
+        if value
+    }
+    with Store.open(args.db, read_only=True) as store:
+        as_of = args.as_of or metrics.latest_activity_date(store)
+        if as_of is None:
+            raise StoreError("the store has no invoices or payments yet: import some first")
+        frame, parameters = _report(store, args, as_of, filters)
+    parameters = {"report": args.command, "as_of": as_of, **parameters, "filters": filters}
+    _print(frame, parameters, args.format)
+    return 0
+
+
+def _report(store: Store, args, as_of: dt.date, filters: dict):
+    name = args.command
+    if name == "aging":
+        p = {
+            "basis": args.basis,
+            "buckets": list(args.buckets),
+            "group_by": args.group_by,
+            "net_unapplied": args.net_unapplied,
+        }
+        return metrics.aging(
+            store, as_of, args.basis, args.buckets, args.group_by, args.net_unapplied, filters
+        ), p
+    if name == "open-items":
+        p = {"basis": args.basis, "buckets": list(args.buckets)}
+        return metrics.open_items(store, as_of, args.basis, args.buckets, filters), p
+    if name == "kpis":
+        return metrics.kpis(store, as_of, args.window, filters), {"window_days": args.window}
+    if name == "trend":
+        start = args.start or (as_of - relativedelta_months(24))
+        p = {
+            "start": start,
+            "window_days": args.window,
+            "basis": args.basis,
+            "buckets": list(args.buckets),
+        }
+        if args.kpis:
+            return metrics.kpi_series(store, start, as_of, args.window, filters), p
+        return metrics.trend(store, start, as_of, args.basis, args.buckets, filters), p
+    if name == "rollrate":
+        p = {"months": args.months, "buckets": list(args.buckets)}
+        return metrics.roll_rates(store, as_of, args.months, args.buckets, filters), p
+    if name == "allowance":
+        p = {"history_months": args.history_months, "buckets": list(args.buckets),
+             "fallback_loss_rates": list(metrics.FALLBACK_LOSS_RATES)}  # fmt: skip
+        return metrics.allowance(store, as_of, args.history_months, args.buckets, filters), p
+    if name == "concentration":
+        return metrics.concentration(store, as_of, filters), {}
+    if name == "ccc":
+        return metrics.cash_conversion_cycle(store, filters.get("currency")), {}
+    if name == "credit-review":
+        return metrics.credit_review(store, as_of, filters), {}
+    return metrics.worklist(store, as_of, filters), {}
+
+
+def relativedelta_months(months: int) -> dt.timedelta:
+    """Roughly `months` calendar months back (the trend starts at a month-end anyway)."""
+    return dt.timedelta(days=round(months * 365.25 / 12))
+
+
+def _print(frame: pd.DataFrame, parameters: dict, fmt: str) -> None:
+    if fmt == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        rows = json.loads(frame.to_json(orient="records", date_format="iso"))
+        print(json.dumps({"parameters": parameters, "rows": rows}, default=str, indent=2))
+    elif frame.empty:
+        print("nothing to show")
+    else:
+        with pd.option_context(
+            "display.max_rows", 500, "display.width", 200, "display.max_columns", 40
+        ):
+            print(frame.to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
-    except (StoreError, ImportFailed) as error:
+        return COMMANDS.get(args.command, cmd_report)(args)
+    except (StoreError, ImportFailed, ValueError) as error:
         print(f"arlens: {error}", file=sys.stderr)
         return 1
 

@@ -660,8 +660,17 @@ class _Import:
         before = int(store.value("SELECT count(*) FROM customers"))
         store.execute(queries.sql("derive", "create_stub_customers"))
         stubs = int(store.value("SELECT count(*) FROM customers")) - before
-        store.execute(queries.sql("derive", "fill_currencies"))
-        if self.spec.target in ("invoices", "payments"):
-            store.execute("DELETE FROM applications")
-            store.execute(queries.sql("derive", "rebuild_applications"))
+        store.execute(queries.sql("derive", "fill_invoice_currencies"))
+        store.execute(queries.sql("derive", "fill_payment_currencies"))
+        if self.spec.target in ("invoices", "payments", "customers"):
+            rebuild_derived(store)
         return stubs
+
+
+def rebuild_derived(store: Store) -> None:
+    """Applications, settled dates and unapplied items follow from the documents, always whole."""
+    store.execute("DELETE FROM applications")
+    store.execute(queries.sql("derive", "rebuild_applications"))
+    store.execute(queries.sql("derive", "mark_settled"))
+    store.execute("DELETE FROM unapplied")
+    store.execute(queries.sql("derive", "rebuild_unapplied"))

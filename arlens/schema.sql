@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS invoices (
     po_number      VARCHAR,
     paid_date      DATE,
     written_off_on DATE,
-    applies_to     VARCHAR
+    applies_to     VARCHAR,
+    settled_on     DATE            -- derived: the day applications settled it in full
 );
 
 CREATE TABLE IF NOT EXISTS payments (
@@ -101,6 +102,16 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     raw_value VARCHAR,
     reason    VARCHAR NOT NULL,
     raw_row   JSON
+);
+
+-- Derived: what each payment or credit memo left unapplied (they settle on their own date).
+CREATE TABLE IF NOT EXISTS unapplied (
+    item_type     VARCHAR NOT NULL,  -- unapplied_cash | unapplied_credit
+    document_id   VARCHAR NOT NULL,
+    customer_id   VARCHAR NOT NULL,
+    currency      VARCHAR,
+    document_date DATE NOT NULL,
+    open_amount   DECIMAL(18,2) NOT NULL  -- negative
 );
 
 -- One row: bumped by every import so that caches keyed on it see new data.

@@ -70,6 +70,7 @@ class Store:
         store = cls(con, path)
         if not read_only:
             store.create_schema()
+        store.create_macros()
         return store
 
     @classmethod
@@ -77,6 +78,7 @@ class Store:
         """An empty in-memory store, for tests and throwaway work."""
         store = cls(duckdb.connect(":memory:"))
         store.create_schema()
+        store.create_macros()
         return store
 
     def create_schema(self) -> None:
@@ -84,6 +86,11 @@ class Store:
         self.con.execute(schema)
         if not self.rows("SELECT 1 FROM store_meta"):
             self.con.execute("INSERT INTO store_meta VALUES (0, ?)", [SCHEMA_VERSION])
+
+    def create_macros(self) -> None:
+        """The shared building blocks of the metric queries (TEMP: fine on read-only files)."""
+        macros = resources.files("arlens").joinpath("sql").joinpath("macros.sql").read_text()
+        self.con.execute(macros)
 
     def close(self) -> None:
         self.con.close()

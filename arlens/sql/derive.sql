@@ -36,11 +36,50 @@ SELECT source_type, source_id, invoice_id, applied_on,
 FROM ordered
 WHERE claimed_before < invoice_amount
 
--- name: fill_currencies
+-- name: fill_invoice_currencies
 -- A document without its own currency is in its customer's currency.
 UPDATE invoices SET currency = c.currency
 FROM customers c
 WHERE invoices.currency IS NULL AND c.customer_id = invoices.customer_id AND c.currency IS NOT NULL
+
+-- name: fill_payment_currencies
+-- Likewise for payments: the invoice's currency, else the customer's.
+UPDATE payments SET currency = coalesce(
+    (SELECT i.currency FROM invoices i WHERE i.invoice_id = payments.invoice_id),
+    (SELECT c.currency FROM customers c WHERE c.customer_id = payments.customer_id))
+WHERE payments.currency IS NULL
+
+-- name: mark_settled
+-- The day each invoice was settled in full (NULL while anything is open): lets point-in-time
+-- queries skip the settled history without summing its applications.
+UPDATE invoices SET settled_on = s.settled_on
+FROM (
+    SELECT i.invoice_id,
+           CASE WHEN coalesce(a.applied, 0) >= i.amount THEN a.last_applied END AS settled_on
+    FROM invoices i LEFT JOIN (
+        SELECT invoice_id, sum(amount) AS applied, max(applied_on) AS last_applied
+        FROM applications GROUP BY invoice_id) a USING (invoice_id)
+    WHERE i.amount > 0
+) s
+WHERE s.invoice_id = invoices.invoice_id
+  AND s.settled_on IS DISTINCT FROM invoices.settled_on
+
+-- name: rebuild_unapplied
+-- What each payment and credit memo left unapplied, as negative open items dated on the document.
+INSERT INTO unapplied
+SELECT 'unapplied_cash', p.payment_id, p.customer_id, p.currency, p.payment_date,
+       -(p.amount - coalesce(a.applied, 0))
+FROM payments p LEFT JOIN (
+    SELECT source_id, sum(amount) AS applied FROM applications
+    WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
+WHERE p.amount - coalesce(a.applied, 0) <> 0
+UNION ALL
+SELECT 'unapplied_credit', m.invoice_id, m.customer_id, m.currency, m.invoice_date,
+       m.amount + coalesce(a.applied, 0)
+FROM invoices m LEFT JOIN (
+    SELECT source_id, sum(amount) AS applied FROM applications
+    WHERE source_type = 'credit_memo' GROUP BY source_id) a ON a.source_id = m.invoice_id
+WHERE m.amount < 0 AND m.amount + coalesce(a.applied, 0) <> 0
 
 -- name: create_stub_customers
 -- Documents may name customers the store has not seen: they get a stub row, reported to the user.

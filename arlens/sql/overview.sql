@@ -33,3 +33,16 @@ ORDER BY open_ar DESC
 SELECT import_id, imported_at, file, target_table, rows_read, rows_loaded, rows_rejected,
        stub_customers
 FROM import_log ORDER BY import_id DESC
+
+-- name: main_currency
+-- The currency with the most invoiced: the default when a figure must not mix currencies.
+SELECT currency FROM invoices WHERE amount > 0 AND currency IS NOT NULL
+GROUP BY currency ORDER BY sum(amount) DESC, currency LIMIT 1
+
+-- name: filter_values
+-- The values each sidebar filter can take.
+SELECT 'segment' AS filter, segment AS value FROM customers WHERE segment IS NOT NULL
+UNION SELECT 'country', country FROM customers WHERE country IS NOT NULL
+UNION SELECT 'salesperson', salesperson FROM customers WHERE salesperson IS NOT NULL
+UNION SELECT 'currency', currency FROM invoices WHERE currency IS NOT NULL
+ORDER BY filter, value

@@ -1,0 +1,66 @@
+-- Open items and aging at any as-of date. Parameters: $as_of; $basis ('due' | 'invoice');
+-- $edges (bucket upper bounds, e.g. [30, 60, 90, 120]); filters $segment, $country,
+-- $salesperson, $customer, $currency (NULL = all).
+
+-- name: open_items
+-- One row per open invoice or debit memo, plus unapplied cash and credits as negative items.
+SELECT d.doc_type AS item_type, d.invoice_id AS document_id, d.customer_id, d.currency,
+       d.invoice_date AS document_date, d.due_date, d.open_amount, d.days_past_due,
+       d.days_outstanding,
+       bucket_index(CASE WHEN $basis = 'due' THEN d.days_past_due ELSE d.days_outstanding END,
+                    $edges, $basis) AS bucket_index
+FROM open_documents($as_of) d
+JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
+WHERE $currency IS NULL OR d.currency = $currency
+UNION ALL
+SELECT u.item_type, u.document_id, u.customer_id, u.currency, u.document_date, NULL, u.open_amount,
+       NULL, NULL, -1
+FROM unapplied_items($as_of) u
+JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
+WHERE $currency IS NULL OR u.currency = $currency
+ORDER BY currency, customer_id, document_date, document_id
+
+-- name: aging
+-- Open amount per (currency, group, bucket) at $as_of; bucket -1 is unapplied cash and credits.
+-- $group_by: customer | segment | country | salesperson | currency | none.
+WITH items AS (
+    SELECT d.customer_id, d.currency, d.open_amount,
+           bucket_index(CASE WHEN $basis = 'due' THEN d.days_past_due ELSE d.days_outstanding END,
+                        $edges, $basis) AS bucket_index,
+           d.days_past_due > 0 AS is_past_due
+    FROM open_documents($as_of) d
+    UNION ALL
+    SELECT customer_id, currency, open_amount, -1, false FROM unapplied_items($as_of)
+)
+SELECT i.currency,
+       CASE $group_by WHEN 'customer' THEN c.customer_id WHEN 'segment' THEN c.segment
+                      WHEN 'country' THEN c.country WHEN 'salesperson' THEN c.salesperson END
+           AS group_key,
+       CASE WHEN $group_by = 'customer' THEN any_value(c.name) END AS group_name,
+       i.bucket_index,
+       sum(i.open_amount) AS amount,
+       coalesce(sum(i.open_amount) FILTER (WHERE i.is_past_due), 0) AS past_due
+FROM items i
+JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
+WHERE $currency IS NULL OR i.currency = $currency
+GROUP BY ALL
+
+-- name: trend
+-- Open amount per (month-end, currency, bucket) for every month-end in [$start, $end].
+SELECT o.month_end, o.currency,
+       bucket_index(CASE WHEN $basis = 'due' THEN o.days_past_due ELSE o.days_outstanding END,
+                    $edges, $basis) AS bucket_index,
+       sum(o.open_amount) AS amount
+FROM open_at_month_ends($start, $end) o
+JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
+WHERE $currency IS NULL OR o.currency = $currency
+GROUP BY ALL
+ORDER BY month_end, currency, bucket_index
+
+-- name: customer_open_invoices
+-- One customer's open invoices at $as_of, oldest due first (the Aging page's drill-down).
+SELECT d.invoice_id, d.doc_type, d.currency, d.invoice_date, d.due_date, d.amount, d.open_amount,
+       d.days_past_due
+FROM open_documents($as_of) d
+WHERE d.customer_id = $customer
+ORDER BY d.due_date, d.invoice_id

@@ -1,0 +1,72 @@
+-- Building blocks shared by the metric queries: created as TEMP macros on every connection
+-- (read-only ones too), so each definition of "open", "bucket" and "filter" exists once.
+
+-- Which aging bucket `days` falls in: 0 is `Current` (due basis) or the first bucket (invoice
+-- basis); edges are the inclusive upper bounds, e.g. [30, 60, 90, 120].
+CREATE OR REPLACE TEMP MACRO bucket_index(days, edges, basis) AS
+    CASE WHEN basis = 'due' AND days <= 0 THEN 0
+         ELSE (CASE WHEN basis = 'due' THEN 1 ELSE 0 END)
+              + len(list_filter(edges, lambda e: e < days)) END;
+
+-- The customers that pass the sidebar filters (NULL means "all").
+CREATE OR REPLACE TEMP MACRO filtered_customers(segment, country, salesperson, customer) AS TABLE
+    SELECT * FROM customers
+    WHERE (segment IS NULL OR customers.segment = segment)
+      AND (country IS NULL OR customers.country = country)
+      AND (salesperson IS NULL OR customers.salesperson = salesperson)
+      AND (customer IS NULL OR customers.customer_id = customer);
+
+-- Invoices and debit memos open at as_of: amount − settlements dated ≤ as_of. `settled_on` (the
+-- day an invoice was fully settled, kept by the importer) skips the settled history cheaply.
+CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
+    WITH candidates AS (
+        SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount
+        FROM invoices
+        WHERE amount > 0 AND invoice_date <= as_of AND (settled_on IS NULL OR settled_on > as_of)
+    ),
+    settled AS (
+        SELECT invoice_id, sum(amount) AS settled
+        FROM applications
+        WHERE applied_on <= as_of AND invoice_id IN (SELECT invoice_id FROM candidates)
+        GROUP BY invoice_id
+    )
+    SELECT c.*, c.amount - coalesce(s.settled, 0) AS open_amount,
+           (as_of - c.due_date)::INTEGER AS days_past_due,
+           (as_of - c.invoice_date)::INTEGER AS days_outstanding
+    FROM candidates c LEFT JOIN settled s USING (invoice_id)
+    WHERE c.amount - coalesce(s.settled, 0) <> 0;
+
+-- Unapplied cash and unapplied credits at as_of, as negative items. Payments and credit memos
+-- settle on their own date, so what is unapplied of one dated ≤ as_of is fixed (table `unapplied`).
+CREATE OR REPLACE TEMP MACRO unapplied_items(as_of) AS TABLE
+    SELECT * FROM unapplied WHERE document_date <= as_of;
+
+-- The calendar month-ends in [start_date, end_date].
+CREATE OR REPLACE TEMP MACRO month_ends(start_date, end_date) AS TABLE
+    SELECT last_day(m)::DATE AS month_end
+    FROM generate_series(date_trunc('month', start_date::DATE), date_trunc('month', end_date::DATE),
+                         INTERVAL 1 MONTH) t(m)
+    WHERE last_day(m)::DATE BETWEEN start_date::DATE AND end_date::DATE;
+
+-- Every invoice open at every month-end in [start_date, end_date], with its open amount then.
+CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date) AS TABLE
+    WITH pairs AS (
+        SELECT m.month_end, i.invoice_id, i.customer_id, i.currency, i.invoice_date, i.due_date,
+               i.amount
+        FROM invoices i
+        JOIN month_ends(start_date, end_date) m
+          ON i.invoice_date <= m.month_end
+         AND coalesce(i.settled_on, DATE '9999-12-31') > m.month_end
+        WHERE i.amount > 0
+    ),
+    settled AS (
+        SELECT p.month_end, p.invoice_id, sum(a.amount) AS settled
+        FROM pairs p JOIN applications a
+          ON a.invoice_id = p.invoice_id AND a.applied_on <= p.month_end
+        GROUP BY ALL
+    )
+    SELECT p.*, p.amount - coalesce(s.settled, 0) AS open_amount,
+           (p.month_end - p.due_date)::INTEGER AS days_past_due,
+           (p.month_end - p.invoice_date)::INTEGER AS days_outstanding
+    FROM pairs p LEFT JOIN settled s USING (month_end, invoice_id)
+    WHERE p.amount - coalesce(s.settled, 0) <> 0;
