@@ -1,0 +1,831 @@
+"""An independent plain-pandas implementation of the README's "How numbers are computed".
+
+The tests compare `arlens.metrics` (SQL on DuckDB) against this module, and the benchmarks use it as
+a baseline. It never touches DuckDB, `arlens.queries` or the derived `applications` table: it takes
+the raw input tables as DataFrames and re-derives every settlement itself, in integer cents.
+
+    ledger = load_ledger(store)          # or Ledger(customers=..., invoices=..., payments=..., activities=...)
+    aging(ledger, dt.date(2026, 3, 31), basis="due", group_by="customer")
+
+Every function takes the ledger first and otherwise mirrors the signature in `arlens.metrics`.
+Amounts come back as floats (units of the currency), dates as `datetime.date`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+RANK = {"payment": 1, "credit_memo": 2, "paid_date": 3, "write_off": 4}
+DEFAULT_EDGES = (30, 60, 90, 120)
+CUSTOMER_FILTERS = ("segment", "country", "salesperson")
+GROUP_COLUMNS = {
+    "customer": "customer_id",
+    "customer_id": "customer_id",
+    "segment": "segment",
+    "country": "country",
+    "salesperson": "salesperson",
+    "currency": None,
+    None: None,
+}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+_NONE = "\x00none"  # stands for a missing group value while grouping
+HOLD_REASONS = ("over limit", "over 60 days past due", "2+ broken promises in 90 days")
+
+
+class Ledger(dict):
+    """The raw tables (`customers`, `invoices`, `payments`, `activities`) plus a cache of what is
+    derived from them. A plain dict works too; it is just re-derived at every call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._book: _Book | None = None
+
+
+def load_ledger(store) -> Ledger:
+    """The four input tables of a store, as read by `SELECT *`."""
+    return Ledger(
+        {
+            table: store.df(f"SELECT * FROM {table}")
+            for table in ("customers", "invoices", "payments", "activities")
+        }
+    )
+
+
+# -- conversions ----------------------------------------------------------------------------------
+
+
+def _cents(values) -> pd.Series:
+    """Decimal/float amounts to integer cents (0 for missing)."""
+    series = pd.Series(values, dtype="object").map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+    )
+    floats = pd.to_numeric(series, errors="coerce").astype("float64")
+    return pd.Series(
+        np.round(floats.fillna(0).to_numpy() * 100).astype("int64"), index=floats.index
+    )
+
+
+def _nullable_cents(values) -> pd.Series:
+    series = pd.Series(values, dtype="object")
+    missing = series.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)))
+    cents = _cents(series).astype("float64")
+    cents[missing.to_numpy(dtype=bool)] = np.nan
+    return cents
+
+
+def _dates(values) -> pd.Series:
+    return pd.to_datetime(pd.Series(values), errors="coerce").astype("datetime64[ns]")
+
+
+def _text(values) -> pd.Series:
+    """Text with missing values as None (object dtype, so groupby and == behave plainly)."""
+    series = pd.Series(values).astype("object")
+    return series.where(series.notna(), None)
+
+
+def _ts(day) -> pd.Timestamp:
+    return pd.Timestamp(day).normalize()
+
+
+def _money(cents) -> float:
+    return float(cents) / 100.0
+
+
+def _to_date(value):
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
+
+
+# -- the derived book -------------------------------------------------------------------------------
+
+
+class _Book:
+    """Typed copies of the inputs and the re-derived settlements."""
+
+    def __init__(self, ledger: Mapping):
+        customers = ledger["customers"]
+        invoices = ledger["invoices"]
+        payments = ledger["payments"]
+        activities = ledger["activities"]
+
+        cust = pd.DataFrame(
+            {
+                "customer_id": _text(customers["customer_id"]).to_numpy(),
+                "segment": _text(customers["segment"]).to_numpy(),
+                "country": _text(customers["country"]).to_numpy(),
+                "salesperson": _text(customers["salesperson"]).to_numpy(),
+                "currency": _text(customers["currency"]).to_numpy(),
+                "credit_limit": _nullable_cents(customers["credit_limit"]).to_numpy(),
+                "reviewed_on": _dates(customers["credit_limit_reviewed_on"]).to_numpy(),
+            }
+        )
+        self.customers = cust.set_index("customer_id", drop=False)
+        cust_currency = self.customers["currency"]
+
+        inv = pd.DataFrame(
+            {
+                "invoice_id": _text(invoices["invoice_id"]).to_numpy(),
+                "customer_id": _text(invoices["customer_id"]).to_numpy(),
+                "invoice_date": _dates(invoices["invoice_date"]).to_numpy(),
+                "due_date": _dates(invoices["due_date"]).to_numpy(),
+                "amount": _cents(invoices["amount"]).to_numpy(),
+                "doc_type": _text(invoices["doc_type"]).to_numpy(),
+                "currency": _text(invoices["currency"]).to_numpy(),
+                "paid_date": _dates(invoices["paid_date"]).to_numpy(),
+                "written_off_on": _dates(invoices["written_off_on"]).to_numpy(),
+                "applies_to": _text(invoices["applies_to"]).to_numpy(),
+            }
+        )
+        # A document without a currency is in its customer's currency.
+        inv["currency"] = inv["currency"].fillna(inv["customer_id"].map(cust_currency))
+        inv["currency"] = _text(inv["currency"]).to_numpy()
+        # Invoices and debit memos: what can be open and what counts as credit sales.
+        self.docs = inv[inv["amount"] > 0].reset_index(drop=True)
+        # Credit memos: negative documents.
+        self.memos = inv[inv["amount"] < 0].reset_index(drop=True)
+
+        pay = pd.DataFrame(
+            {
+                "payment_id": _text(payments["payment_id"]).to_numpy(),
+                "customer_id": _text(payments["customer_id"]).to_numpy(),
+                "payment_date": _dates(payments["payment_date"]).to_numpy(),
+                "amount": _cents(payments["amount"]).to_numpy(),
+                "invoice_id": _text(payments["invoice_id"]).to_numpy(),
+                "currency": _text(payments["currency"]).to_numpy(),
+            }
+        )
+        # A payment without a currency is in the currency of the invoice it names, else its
+        # customer's.
+        invoice_currency = inv.drop_duplicates("invoice_id").set_index("invoice_id")["currency"]
+        pay["currency"] = _text(
+            pay["currency"]
+            .fillna(pay["invoice_id"].map(invoice_currency))
+            .fillna(pay["customer_id"].map(cust_currency))
+        ).to_numpy()
+        self.payments = pay
+
+        act = pd.DataFrame(
+            {
+                "customer_id": _text(activities["customer_id"]).to_numpy(),
+                "activity_date": _dates(activities["activity_date"]).to_numpy(),
+                "kind": _text(activities["kind"]).to_numpy(),
+                "promised_date": _dates(activities["promised_date"]).to_numpy(),
+                "outcome": _text(activities["outcome"]).to_numpy(),
+            }
+        )
+        act["outcome"] = act["outcome"].map(lambda v: v.lower() if isinstance(v, str) else v)
+        self.promises = act[act["kind"] == "promise"].reset_index(drop=True)
+
+        self.settlements = self._settle()
+
+    def _settle(self) -> pd.DataFrame:
+        """Claims per invoice in order (date, payment < credit < paid date < write-off, source id);
+        each settles what is still open, nothing once the invoice is settled."""
+        docs = self.docs
+        positive = set(docs["invoice_id"])
+        pay = self.payments
+        pay = pay[pay["invoice_id"].isin(positive) & (pay["amount"] > 0)]
+        memos = self.memos
+        memos = memos[memos["applies_to"].isin(positive)]
+        paid = docs[docs["paid_date"].notna()]
+        written = docs[docs["written_off_on"].notna()]
+        claims = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "source_type": "payment",
+                        "source_id": pay["payment_id"].to_numpy(),
+                        "invoice_id": pay["invoice_id"].to_numpy(),
+                        "applied_on": pay["payment_date"].to_numpy(),
+                        "claim": pay["amount"].to_numpy(),
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "source_type": "credit_memo",
+                        "source_id": memos["invoice_id"].to_numpy(),
+                        "invoice_id": memos["applies_to"].to_numpy(),
+                        "applied_on": memos["invoice_date"].to_numpy(),
+                        "claim": -memos["amount"].to_numpy(),
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "source_type": "paid_date",
+                        "source_id": paid["invoice_id"].to_numpy(),
+                        "invoice_id": paid["invoice_id"].to_numpy(),
+                        "applied_on": paid["paid_date"].to_numpy(),
+                        "claim": paid["amount"].to_numpy(),
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "source_type": "write_off",
+                        "source_id": written["invoice_id"].to_numpy(),
+                        "invoice_id": written["invoice_id"].to_numpy(),
+                        "applied_on": written["written_off_on"].to_numpy(),
+                        "claim": written["amount"].to_numpy(),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        claims["source_type"] = claims["source_type"].astype("object")
+        claims["source_id"] = claims["source_id"].astype("object")
+        claims["invoice_id"] = claims["invoice_id"].astype("object")
+        claims["applied_on"] = claims["applied_on"].astype("datetime64[ns]")
+        claims["claim"] = claims["claim"].astype("int64")
+        claims["rank"] = claims["source_type"].map(RANK).astype("int64")
+        claims = claims.sort_values(
+            ["invoice_id", "applied_on", "rank", "source_id"], kind="mergesort"
+        ).reset_index(drop=True)
+        invoice_amount = claims["invoice_id"].map(docs.set_index("invoice_id")["amount"])
+        claimed_through = claims.groupby("invoice_id", sort=False)["claim"].cumsum()
+        claimed_before = claimed_through - claims["claim"]
+        still_open = (invoice_amount - claimed_before).clip(lower=0)
+        claims["amount"] = np.minimum(claims["claim"], still_open).astype("int64")
+        settled = claims[claims["amount"] > 0]
+        return settled[
+            ["source_type", "source_id", "invoice_id", "applied_on", "amount"]
+        ].reset_index(drop=True)
+
+
+def _book(ledger: Mapping) -> _Book:
+    if isinstance(ledger, _Book):
+        return ledger
+    if isinstance(ledger, Ledger):
+        if ledger._book is None:
+            ledger._book = _Book(ledger)
+        return ledger._book
+    return _Book(ledger)
+
+
+# -- building blocks ----------------------------------------------------------------------------------
+
+
+def bucket_labels(basis: str = "due", edges=DEFAULT_EDGES) -> list[str]:
+    edges = list(edges)
+    middle = [f"{lo + 1}-{hi}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    last = f"{edges[-1] + 1}+"
+    if basis == "due":
+        return ["Current", f"1-{edges[0]}", *middle, last]
+    if basis == "invoice":
+        return [f"0-{edges[0]}", *middle, last]
+    raise ValueError(f"unknown basis {basis!r}")
+
+
+def _bucket(days: pd.Series, basis: str, edges) -> pd.Series:
+    labels = np.array(bucket_labels(basis, edges), dtype=object)
+    edge_array = np.asarray(list(edges), dtype="int64")
+    values = days.to_numpy(dtype="int64")
+    above = np.searchsorted(edge_array, values, side="left")  # how many edges are < days
+    index = np.where(values <= 0, 0, 1 + above) if basis == "due" else above
+    return pd.Series(labels[index], index=days.index, dtype="object")
+
+
+def _keep(frame: pd.DataFrame, book: _Book, filters) -> pd.DataFrame:
+    """Rows whose customer (segment, country, salesperson, customer_id) and currency match."""
+    if not filters:
+        return frame
+    mask = pd.Series(True, index=frame.index)
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key in CUSTOMER_FILTERS:
+            mask &= frame["customer_id"].map(book.customers[key]).eq(value).fillna(False)
+        elif key in ("currency", "customer_id"):
+            mask &= frame[key].eq(value).fillna(False)
+        else:
+            raise ValueError(f"unknown filter {key!r}")
+    return frame[mask.astype(bool)]
+
+
+def _settled_by_invoice(book: _Book, day: pd.Timestamp, after: pd.Timestamp | None = None):
+    s = book.settlements
+    mask = s["applied_on"] <= day
+    if after is not None:
+        mask &= s["applied_on"] > after
+    return s[mask].groupby("invoice_id")["amount"].sum()
+
+
+def _open_docs(book: _Book, day, filters=None) -> pd.DataFrame:
+    """Invoices and debit memos dated <= day with their open amount (cents) at day, open > 0."""
+    day = _ts(day)
+    docs = book.docs[book.docs["invoice_date"] <= day]
+    docs = _keep(docs, book, filters).copy()
+    settled = docs["invoice_id"].map(_settled_by_invoice(book, day)).fillna(0).astype("int64")
+    docs["open"] = docs["amount"] - settled
+    docs = docs[docs["open"] != 0].copy()
+    docs["days_past_due"] = (day - docs["due_date"]).dt.days.astype("int64")
+    docs["days_outstanding"] = (day - docs["invoice_date"]).dt.days.astype("int64")
+    return docs
+
+
+def _unapplied(book: _Book, day, filters=None) -> pd.DataFrame:
+    """Unapplied cash and unapplied credit at day, as negative open amounts (cents)."""
+    day = _ts(day)
+    s = book.settlements[book.settlements["applied_on"] <= day]
+    by_source = s.groupby(["source_type", "source_id"])["amount"].sum()
+    pay = book.payments[book.payments["payment_date"] <= day]
+    pay_settled = (
+        pay["payment_id"]
+        .map(by_source.xs("payment") if "payment" in by_source.index.get_level_values(0) else {})
+        .fillna(0)
+        .astype("int64")
+    )
+    cash = pd.DataFrame(
+        {
+            "item_type": "unapplied_cash",
+            "document_id": pay["payment_id"].to_numpy(),
+            "customer_id": pay["customer_id"].to_numpy(),
+            "currency": pay["currency"].to_numpy(),
+            "document_date": pay["payment_date"].to_numpy(),
+            "open": -(pay["amount"] - pay_settled).to_numpy(),
+        }
+    )
+    memos = book.memos[book.memos["invoice_date"] <= day]
+    memo_settled = (
+        memos["invoice_id"]
+        .map(
+            by_source.xs("credit_memo")
+            if "credit_memo" in by_source.index.get_level_values(0)
+            else {}
+        )
+        .fillna(0)
+        .astype("int64")
+    )
+    credit = pd.DataFrame(
+        {
+            "item_type": "unapplied_credit",
+            "document_id": memos["invoice_id"].to_numpy(),
+            "customer_id": memos["customer_id"].to_numpy(),
+            "currency": memos["currency"].to_numpy(),
+            "document_date": memos["invoice_date"].to_numpy(),
+            "open": (memos["amount"] + memo_settled).to_numpy(),
+        }
+    )
+    items = pd.concat([cash, credit], ignore_index=True)
+    items["open"] = items["open"].astype("int64")
+    items = items[items["open"] != 0]
+    for column in ("item_type", "document_id", "customer_id", "currency"):
+        items[column] = items[column].astype("object")
+    return _keep(items, book, filters)
+
+
+def _sum_cents(series: pd.Series) -> int:
+    return int(series.sum()) if len(series) else 0
+
+
+# -- the metrics ---------------------------------------------------------------------------------------
+
+
+def open_items(ledger, as_of, basis="due", edges=DEFAULT_EDGES, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    docs = _open_docs(book, as_of, filters)
+    days = docs["days_past_due"] if basis == "due" else docs["days_outstanding"]
+    invoices = pd.DataFrame(
+        {
+            "item_type": docs["doc_type"].where(docs["doc_type"] == "debit_memo", "invoice"),
+            "document_id": docs["invoice_id"],
+            "customer_id": docs["customer_id"],
+            "currency": docs["currency"],
+            "document_date": docs["invoice_date"],
+            "due_date": docs["due_date"],
+            "open_amount": docs["open"] / 100.0,
+            "days_past_due": docs["days_past_due"].astype("float64"),
+            "days_outstanding": docs["days_outstanding"].astype("float64"),
+            "bucket": _bucket(days, basis, edges),
+        }
+    )
+    unapplied = _unapplied(book, as_of, filters)
+    loose = pd.DataFrame(
+        {
+            "item_type": unapplied["item_type"],
+            "document_id": unapplied["document_id"],
+            "customer_id": unapplied["customer_id"],
+            "currency": unapplied["currency"],
+            "document_date": unapplied["document_date"],
+            "due_date": pd.Series(pd.NaT, index=unapplied.index, dtype="datetime64[ns]"),
+            "open_amount": unapplied["open"] / 100.0,
+            "days_past_due": np.nan,
+            "days_outstanding": np.nan,
+            "bucket": "Unapplied",
+        }
+    )
+    frames = [f for f in (invoices, loose) if len(f)]
+    if not frames:
+        return invoices.iloc[0:0].reset_index(drop=True)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["currency", "customer_id", "item_type", "document_id"]).reset_index(
+        drop=True
+    )
+
+
+def aging(
+    ledger,
+    as_of,
+    basis="due",
+    edges=DEFAULT_EDGES,
+    group_by="customer",
+    net_unapplied=False,
+    filters=None,
+) -> pd.DataFrame:
+    book = _book(ledger)
+    if group_by not in GROUP_COLUMNS:
+        raise ValueError(f"unknown group_by {group_by!r}")
+    group = GROUP_COLUMNS[group_by]
+    labels = bucket_labels(basis, edges)
+    docs = _open_docs(book, as_of, filters)
+    docs["bucket"] = _bucket(
+        docs["days_past_due"] if basis == "due" else docs["days_outstanding"], basis, edges
+    )
+    docs["late"] = docs["open"].where(docs["days_past_due"] > 0, 0)
+    unapplied = _unapplied(book, as_of, filters)
+    keys = ["currency"] + ([group] if group else [])
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        if group and group != "customer_id":
+            frame[group] = frame["customer_id"].map(book.customers[group])
+        for key in keys:  # missing group values (no segment) form a group of their own
+            frame[key] = frame[key].astype("object").where(frame[key].notna(), _NONE)
+        return frame
+
+    columns = keys + labels + ["Unapplied", "past_due", "total"]
+    if docs.empty and unapplied.empty:
+        return pd.DataFrame(columns=columns)
+    docs, unapplied = keyed(docs), keyed(unapplied)
+    buckets = docs.groupby(keys + ["bucket"])["open"].sum().unstack("bucket")
+    buckets = buckets.reindex(columns=labels)
+    parts = [
+        buckets,
+        unapplied.groupby(keys)["open"].sum().rename("Unapplied"),
+        docs.groupby(keys)["late"].sum().rename("past_due"),
+    ]
+    table = pd.concat(parts, axis=1).fillna(0).astype("int64")
+    table["total"] = table[labels].sum(axis=1)
+    if net_unapplied:
+        table["total"] += table["Unapplied"]
+    out = (table / 100.0).reset_index()
+    out.columns = columns
+    for key in keys:
+        out[key] = out[key].where(out[key] != _NONE, None)
+    return out.sort_values(keys, na_position="last").reset_index(drop=True)
+
+
+def _credit_sales(book: _Book, after, through, filters) -> pd.Series:
+    """Invoice and debit memo amounts dated in (after, through], cents per currency."""
+    docs = book.docs
+    docs = docs[(docs["invoice_date"] > _ts(after)) & (docs["invoice_date"] <= _ts(through))]
+    return _keep(docs, book, filters).groupby("currency")["amount"].sum()
+
+
+def _months_back(day: pd.Timestamp, k: int) -> pd.Timestamp:
+    return day - pd.DateOffset(months=k)
+
+
+def kpis(ledger, as_of, window_days=90, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    day = _ts(as_of)
+    start = day - pd.Timedelta(days=window_days)
+    docs = _open_docs(book, day, filters)
+    open_ar = docs.groupby("currency")["open"].sum()
+    current = docs[docs["days_past_due"] <= 0].groupby("currency")["open"].sum()
+    past_due = docs[docs["days_past_due"] > 0].groupby("currency")["open"].sum()
+    sales = _credit_sales(book, start, day, filters)
+    start_docs = _open_docs(book, start, filters)
+    ar_start = start_docs.groupby("currency")["open"].sum()
+    # Countback month k is (D - k months, D - (k - 1) months]: its length and its credit sales.
+    months = []
+    for k in range(1, 25):
+        lo, hi = _months_back(day, k), _months_back(day, k - 1)
+        months.append(((hi - lo).days, _credit_sales(book, lo, hi, filters)))
+    records = []
+    for currency in sorted(set(open_ar.index) | set(sales.index)):
+        ar = int(open_ar.get(currency, 0))
+        cur = int(current.get(currency, 0))
+        pd_ = int(past_due.get(currency, 0))
+        cs = int(sales.get(currency, 0))
+        dso = ar / cs * window_days if cs else np.nan
+        best = cur / cs * window_days if cs else np.nan
+        remaining = ar
+        countback = 0.0
+        for days, month_sales in months:
+            if remaining <= 0:
+                break
+            month = int(month_sales.get(currency, 0))
+            if remaining >= month:
+                countback += days
+                remaining -= month
+            else:
+                countback += days * remaining / month
+                remaining = 0
+        a = int(ar_start.get(currency, 0))
+        denominator = a + cs - cur
+        cei = (a + cs - ar) / denominator * 100 if denominator else np.nan
+        records.append(
+            {
+                "currency": currency,
+                "open_ar": ar / 100.0,
+                "current_ar": cur / 100.0,
+                "past_due": pd_ / 100.0,
+                "credit_sales": cs / 100.0,
+                "dso": dso,
+                "best_possible_dso": best,
+                "add": dso - best,
+                "countback_dso": countback,
+                "cei": cei,
+            }
+        )
+    columns = [
+        "currency",
+        "open_ar",
+        "current_ar",
+        "past_due",
+        "credit_sales",
+        "dso",
+        "best_possible_dso",
+        "add",
+        "countback_dso",
+        "cei",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def _month_ends(start, end) -> list[pd.Timestamp]:
+    return list(pd.date_range(_ts(start), _ts(end), freq="ME"))
+
+
+def trend(ledger, start, end, basis="due", edges=DEFAULT_EDGES, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    labels = bucket_labels(basis, edges)
+    records = []
+    for month_end in _month_ends(start, end):
+        docs = _open_docs(book, month_end, filters)
+        if docs.empty:
+            continue
+        docs["bucket"] = _bucket(
+            docs["days_past_due"] if basis == "due" else docs["days_outstanding"], basis, edges
+        )
+        table = docs.pivot_table(
+            index="currency", columns="bucket", values="open", aggfunc="sum", fill_value=0
+        )
+        for currency, values in table.iterrows():
+            record = {"month_end": month_end.date(), "currency": currency}
+            record |= {label: int(values.get(label, 0)) / 100.0 for label in labels}
+            record["total"] = int(sum(values.get(label, 0) for label in labels)) / 100.0
+            records.append(record)
+    columns = ["month_end", "currency", *labels, "total"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def last_month_end(as_of) -> pd.Timestamp:
+    day = _ts(as_of)
+    return day if day.is_month_end else day - pd.offsets.MonthEnd(1)
+
+
+def roll_rates(ledger, as_of, months=1, edges=DEFAULT_EDGES, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    m0 = last_month_end(as_of)
+    ends = [(m0 - pd.DateOffset(months=k)) + pd.offsets.MonthEnd(0) for k in range(months + 1)]
+    s = book.settlements
+    moved, opened = [], []
+    for k in range(1, months + 1):
+        earlier, later = ends[k], ends[k - 1]
+        before = _open_docs(book, earlier, filters)
+        before = before[before["open"] > 0]
+        before = pd.DataFrame(
+            {
+                "invoice_id": before["invoice_id"],
+                "currency": before["currency"],
+                "from_bucket": _bucket(before["days_past_due"], "due", edges),
+                "open": before["open"],
+            }
+        )
+        opened.append(before)
+        after = _open_docs(book, later, filters)
+        after = pd.DataFrame(
+            {
+                "invoice_id": after["invoice_id"],
+                "to_bucket": _bucket(after["days_past_due"], "due", edges),
+                "amount": after["open"],
+            }
+        )
+        window = s[(s["applied_on"] > earlier) & (s["applied_on"] <= later)]
+        window = pd.DataFrame(
+            {
+                "invoice_id": window["invoice_id"],
+                "to_bucket": np.where(window["source_type"] == "write_off", "Written off", "Paid"),
+                "amount": window["amount"],
+            }
+        )
+        where = pd.concat([after, window], ignore_index=True)
+        moved.append(
+            before[["invoice_id", "currency", "from_bucket"]].merge(where, on="invoice_id")
+        )
+    columns = ["currency", "from_bucket", "to_bucket", "amount", "rate"]
+    moved = pd.concat(moved, ignore_index=True)
+    if moved.empty:
+        return pd.DataFrame(columns=columns)
+    totals = pd.concat(opened).groupby(["currency", "from_bucket"])["open"].sum()
+    out = moved.groupby(["currency", "from_bucket", "to_bucket"])["amount"].sum().reset_index()
+    out = out[out["amount"] != 0]
+    out = out.merge(totals.rename("base").reset_index(), on=["currency", "from_bucket"])
+    out["rate"] = out["amount"] / out["base"]
+    out["amount"] = out["amount"] / 100.0
+    return out[columns].reset_index(drop=True)
+
+
+def _top10_share(per_customer: pd.Series) -> float:
+    total = int(per_customer.sum())
+    if total == 0:
+        return np.nan
+    top = sorted((int(v) for v in per_customer), reverse=True)[:10]
+    return sum(top) / total
+
+
+def concentration(ledger, as_of, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    docs = _open_docs(book, as_of, filters)
+    records = []
+    for currency, group in docs.groupby("currency"):
+        per_customer = group.groupby("customer_id")["open"].sum()
+        per_customer = per_customer[per_customer != 0]
+        due = group[group["days_past_due"] > 0].groupby("customer_id")["open"].sum()
+        total = int(per_customer.sum())
+        hhi = sum((int(v) / total * 100) ** 2 for v in per_customer) if total else np.nan
+        records.append(
+            {
+                "currency": currency,
+                "customers": len(per_customer),
+                "top10_share_open": _top10_share(per_customer),
+                "top10_share_past_due": _top10_share(due),
+                "hhi": hhi,
+            }
+        )
+    columns = ["currency", "customers", "top10_share_open", "top10_share_past_due", "hhi"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def _broken_promises(book: _Book, day: pd.Timestamp) -> pd.Series:
+    p = book.promises
+    broken = p[
+        (p["activity_date"] <= day)
+        & (p["outcome"] == "broken")
+        & (p["promised_date"] > day - pd.Timedelta(days=90))
+        & (p["promised_date"] <= day)
+    ]
+    return broken.groupby("customer_id").size()
+
+
+def _open_promises(book: _Book, day: pd.Timestamp) -> pd.Series:
+    p = book.promises
+    waiting = p[(p["promised_date"] >= day) & (p["activity_date"] <= day)]
+    return waiting.groupby("customer_id").size()
+
+
+def credit_review(ledger, as_of, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    day = _ts(as_of)
+    docs = _open_docs(book, day, filters)
+    exposure = docs.groupby("customer_id")["open"].sum()
+    late = docs[docs["days_past_due"] > 0]
+    past_due = late.groupby("customer_id")["open"].sum()
+    max_late = late.groupby("customer_id")["days_past_due"].max()
+    customers = book.customers
+    with_limit = customers[customers["credit_limit"].notna()]
+    with_limit = _keep(with_limit.assign(currency=with_limit["currency"]), book, filters)
+    ids = sorted(set(with_limit["customer_id"]) | set(exposure.index))
+    pay = book.payments[book.payments["payment_date"] <= day]
+    last_payment = pay.groupby("customer_id")["payment_date"].max()
+    broken = _broken_promises(book, day)
+    stale_before = day - pd.DateOffset(months=24)
+    records = []
+    for customer_id in ids:
+        info = customers.loc[customer_id] if customer_id in customers.index else None
+        limit = info["credit_limit"] if info is not None else np.nan
+        reviewed = info["reviewed_on"] if info is not None else pd.NaT
+        exp = int(exposure.get(customer_id, 0))
+        has_limit = not pd.isna(limit)
+        over = bool(has_limit and exp > limit)
+        worst = max_late.get(customer_id, np.nan)
+        n_broken = int(broken.get(customer_id, 0))
+        reasons = []
+        if over:
+            reasons.append(HOLD_REASONS[0])
+        if not pd.isna(worst) and worst > 60:
+            reasons.append(HOLD_REASONS[1])
+        if n_broken >= 2:
+            reasons.append(HOLD_REASONS[2])
+        last = last_payment.get(customer_id, pd.NaT)
+        records.append(
+            {
+                "customer_id": customer_id,
+                "exposure": exp / 100.0,
+                "credit_limit": limit / 100.0 if has_limit else np.nan,
+                "utilisation": exp / limit if has_limit and limit else np.nan,
+                "over_limit": over,
+                "stale_review": bool(pd.isna(reviewed) or reviewed < stale_before),
+                "days_since_last_payment": np.nan if pd.isna(last) else float((day - last).days),
+                "past_due": int(past_due.get(customer_id, 0)) / 100.0,
+                "max_days_past_due": float(worst) if not pd.isna(worst) else np.nan,
+                "broken_promises_90d": n_broken,
+                "hold": bool(reasons),
+                "hold_reasons": "; ".join(reasons),
+            }
+        )
+    columns = [
+        "customer_id",
+        "exposure",
+        "credit_limit",
+        "utilisation",
+        "over_limit",
+        "stale_review",
+        "days_since_last_payment",
+        "past_due",
+        "max_days_past_due",
+        "broken_promises_90d",
+        "hold",
+        "hold_reasons",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def format_money(currency: str, cents: int) -> str:
+    """Whole units, half up, thousands separators, the currency's symbol or its code."""
+    units = (abs(int(cents)) + 50) // 100
+    sign = "-" if cents < 0 and units else ""
+    symbol = SYMBOLS.get(currency)
+    prefix = symbol if symbol else f"{currency} "
+    return f"{sign}{prefix}{units:,}"
+
+
+def summary_sentence(currency: str, past_due_by_days: list[tuple[int, int]]) -> str:
+    """`past_due_by_days`: (days past due, open cents) of the customer's past-due items."""
+    total = sum(cents for _, cents in past_due_by_days)
+    for threshold in (90, 60, 30):
+        over = sum(cents for days, cents in past_due_by_days if days > threshold)
+        if 2 * over >= total:
+            return f"{format_money(currency, over)} is over {threshold} days past due"
+    return f"{format_money(currency, total)} is past due"
+
+
+def worklist(ledger, as_of, filters=None) -> pd.DataFrame:
+    book = _book(ledger)
+    day = _ts(as_of)
+    docs = _open_docs(book, day, filters)
+    late = docs[docs["days_past_due"] > 0]
+    broken = _broken_promises(book, day)
+    waiting = _open_promises(book, day)
+    records = []
+    for (customer_id, currency), group in late.groupby(["customer_id", "currency"]):
+        total = int(group["open"].sum())
+        if total <= 0:
+            continue
+        ranked = group.sort_values(["open", "invoice_id"], ascending=[False, True])
+        top = list(ranked.itertuples(index=False))[:2]
+        record = {
+            "customer_id": customer_id,
+            "currency": currency,
+            "past_due": total / 100.0,
+            "summary": summary_sentence(
+                currency,
+                [
+                    (int(d), int(c))
+                    for d, c in zip(group["days_past_due"], group["open"], strict=True)
+                ],
+            ),
+        }
+        for n in (1, 2):
+            item = top[n - 1] if len(top) >= n else None
+            record[f"invoice_{n}"] = item.invoice_id if item else None
+            record[f"invoice_{n}_amount"] = item.open / 100.0 if item else np.nan
+            record[f"invoice_{n}_due"] = item.due_date.date() if item else None
+        record["open_promises"] = int(waiting.get(customer_id, 0))
+        record["broken_promises_90d"] = int(broken.get(customer_id, 0))
+        record["priority"] = float((group["open"] * group["days_past_due"]).sum()) / 100.0
+        records.append(record)
+    columns = [
+        "customer_id",
+        "currency",
+        "past_due",
+        "summary",
+        "invoice_1",
+        "invoice_1_amount",
+        "invoice_1_due",
+        "invoice_2",
+        "invoice_2_amount",
+        "invoice_2_due",
+        "open_promises",
+        "broken_promises_90d",
+        "priority",
+    ]
+    out = pd.DataFrame(records, columns=columns)
+    return out.sort_values(["priority", "customer_id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
