@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui.filters import as_of_date
+from ui.data import reading
+from ui.filters import sidebar_filters
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="AR Lens", page_icon=":material/account_balance:", layout="wide")
@@ -11,6 +12,6 @@ sections: dict[str, list] = {}
 for path, title, icon, section in PAGES:
     sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
 page = st.navigation(sections)
-
-st.session_state["as_of_date"] = as_of_date()
-page.run()
+with reading():
+    sidebar_filters()
+    page.run()

@@ -7,6 +7,7 @@ needs a wide table (buckets as columns), pivots the long result. Nothing here im
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -105,6 +106,23 @@ def filter_values(store: Store) -> dict[str, list[str]]:
 def import_history(store: Store) -> pd.DataFrame:
     """Every import, newest first."""
     return store.df(queries.sql("overview", "import_history"))
+
+
+def data_health(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Checks worth a look after an import: unapplied money, guessed due dates, missing limits."""
+    return store.df(queries.sql("overview", "data_health"), {"as_of": as_of})
+
+
+def rejected_rows(store: Store, import_id: int) -> pd.DataFrame:
+    return store.df(queries.sql("overview", "rejected_rows"), {"import_id": import_id})
+
+
+def import_mapping(store: Store, import_id: int) -> dict:
+    rows = store.rows(queries.sql("overview", "import_mapping"), {"import_id": import_id})
+    if not rows:
+        return {}
+    mapping, notes = rows[0]
+    return {"mapping": json.loads(mapping) if mapping else {}, "notes": notes}
 
 
 # -- Aging ---------------------------------------------------------------------------------------
@@ -360,6 +378,32 @@ def allowance(
     )
 
 
+def expected_loss_by(
+    store: Store,
+    as_of: dt.date,
+    group_by: str = "customer",
+    history_months: int = 12,
+    edges: Sequence[int] = DEFAULT_EDGES,
+    filters: dict | None = None,
+) -> pd.DataFrame:
+    """Expected loss per customer or segment: its balance in each bucket × the bucket's loss rate."""
+    labels = bucket_labels("due", edges)
+    balances = aging(store, as_of, "due", edges, group_by=group_by, filters=filters)
+    if balances.empty:
+        return balances.assign(expected_loss=[])
+    rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
+    parts = []
+    for currency, part in balances.groupby("currency"):
+        per_bucket = loss_rates(rates[rates["currency"] == currency], labels).set_index("bucket")[
+            "loss_rate"
+        ]
+        part = part.copy()
+        part["expected_loss"] = sum(part[label] * per_bucket[label] for label in labels)
+        parts.append(part)
+    result = pd.concat(parts, ignore_index=True)
+    return result.sort_values("expected_loss", ascending=False, ignore_index=True)
+
+
 def concentration(store: Store, as_of: dt.date, filters: dict | None = None) -> pd.DataFrame:
     """Top-10 customers' share of open AR and past due, and HHI, per currency."""
     return _run(store, "risk", "concentration", _params(filters, as_of=as_of))
@@ -380,9 +424,23 @@ def write_off_history(store: Store, as_of: dt.date, filters: dict | None = None)
 # -- Credit and collections ----------------------------------------------------------------------
 
 
-def credit_review(store: Store, as_of: dt.date, filters: dict | None = None) -> pd.DataFrame:
-    """Per customer: exposure, limit, utilisation, over limit, stale review, hold reasons."""
-    frame = _run(store, "credit", "credit_review", _params(filters, as_of=as_of))
+def credit_review(
+    store: Store,
+    as_of: dt.date,
+    filters: dict | None = None,
+    proposed_limits: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Per customer: exposure, limit, utilisation, over limit, stale review, hold reasons.
+
+    `proposed_limits` ({customer_id: limit}) answers the what-if with the same rules."""
+    proposed_limits = proposed_limits or {}
+    params = _params(
+        filters,
+        as_of=as_of,
+        limit_customers=list(proposed_limits),
+        limit_values=[float(v) for v in proposed_limits.values()],
+    )
+    frame = _run(store, "credit", "credit_review", params)
     frame["hold"] = frame["hold_reasons"].fillna("") != ""
     return frame
 

@@ -215,3 +215,16 @@ def test_call_summary_sentence(past_due, over, expected):
 def test_money_formats():
     assert metrics.money(950.4, "EUR") == "€950"
     assert metrics.money(1200, "CHF") == "CHF 1,200"
+
+
+def test_what_if_limit_uses_the_same_rules(ledger):
+    raised = metrics.credit_review(ledger, D, proposed_limits={"C1": 1300.0}).set_index(
+        "customer_id"
+    )
+    assert raised.loc["C1", "over_limit"] == False  # noqa: E712 (exposure 1300 is not > 1300)
+    assert raised.loc["C1", "hold_reasons"] == "2+ broken promises in 90 days"
+    assert raised.loc["C1", "limit_is_proposed"] and not raised.loc["C2", "limit_is_proposed"]
+    lowered = metrics.credit_review(ledger, D, proposed_limits={"C2": 799.99}).set_index(
+        "customer_id"
+    )
+    assert lowered.loc["C2", "hold_reasons"] == "over limit; over 60 days past due"

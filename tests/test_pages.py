@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from arlens import metrics
 from arlens.importer import import_file
 from arlens.store import Store
+from ui.format import money
 from ui.navigation import PAGES
 
 PAGE_FILES = [path for path, *_ in PAGES]
@@ -51,18 +52,64 @@ def test_every_page_renders_without_exception(monkeypatch, tmp_path, request, pa
         assert at.info, "an empty store shows a helpful empty state"
 
 
-def test_overview_shows_the_same_numbers_as_the_queries(monkeypatch, small_db):
-    at = run_page(monkeypatch, small_db, "pages/overview.py", as_of="2026-03-31")
-    assert not at.exception
-    shown = {m.label: m.value for m in at.metric}
-    with Store.open(small_db, read_only=True) as store:
-        row = metrics.headline(store, dt.date(2026, 3, 31)).iloc[0]
-    assert shown["Open AR"] == f"{row.open_ar:,.2f}" == "10,900.49"
-    assert shown["Past due"] == f"{row.past_due:,.2f}" == "900.49"
-    assert shown["Open invoices"] == "3"
+@pytest.fixture
+def ledger_db(tmp_path):
+    path = tmp_path / "ledger.duckdb"
+    with Store.open(path) as store:
+        for table in ("customers", "invoices", "payments", "activities"):
+            import_file(store, DATA / "ledger" / f"{table}.csv", table)
+    return path
 
 
-def test_as_of_date_lives_in_the_url(monkeypatch, small_db):
-    at = run_page(monkeypatch, small_db, "pages/overview.py", as_of="2026-02-28")
+def test_key_numbers_equal_the_command_lines(monkeypatch, ledger_db):
+    """Every page's headline figures, against the same queries the CLI prints (ledger worked by hand)."""
+    day = dt.date(2026, 3, 31)
+    with Store.open(ledger_db, read_only=True) as store:
+        kpis = metrics.kpis(store, day).iloc[0]
+        allowance = metrics.allowance(store, day)["allowance"].sum()
+        work = metrics.worklist(store, day)
+
+    def shown(page):
+        at = run_page(monkeypatch, ledger_db, page, as_of=day.isoformat())
+        assert not at.exception, [e.value for e in at.exception]
+        return at, {m.label: m.value for m in at.metric}
+
+    _, overview = shown("pages/overview.py")
+    assert overview["Open AR"] == money(kpis.open_ar, "USD") == "$2,100"
+    assert overview["Past due"] == "$1,800"
+    assert overview["DSO"] == f"{kpis.dso:,.1f} days" == "63.0 days"
+    _, dso = shown("pages/dso.py")
+    assert dso["Countback DSO"] == "62.1 days" and dso["CEI"] == "64.0%"
+    _, aging = shown("pages/aging.py")
+    assert aging["Total open AR"] == "$2.1K" and aging["31-60"] == "$600"
+    _, credit = shown("pages/credit.py")
+    assert (credit["Over limit"], credit["Hold candidates"], credit["Stale reviews"]) == (
+        "1",
+        "2",
+        "1",
+    )
+    _, bad_debt = shown("pages/bad_debt.py")
+    assert bad_debt["Allowance (expected loss)"] == money(allowance, "USD")
+    at, _ = shown("pages/worklist.py")
+    sentences = [m.value for m in at.markdown if "past due" in m.value]
+    assert (
+        sentences[:2]
+        == [f"### {s}" for s in work["summary"][:2]]
+        == [
+            "### $800 is over 60 days past due",
+            "### $600 is over 30 days past due",
+        ]
+    )
+
+
+def test_filters_live_in_the_url(monkeypatch, ledger_db):
+    monkeypatch.setenv("ARLENS_DB", str(ledger_db))
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60)
+    at.query_params["as_of"] = "2026-02-28"
+    at.query_params["salesperson"] = "Ann"
+    at.run()
     assert at.date_input(key="as_of").value == dt.date(2026, 2, 28)
-    assert at.query_params["as_of"] == "2026-02-28"
+    assert at.selectbox(key="salesperson").value == "Ann"
+    assert at.query_params["as_of"] == "2026-02-28" and at.query_params["currency"] == "USD"
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Open AR"] == "$1,100"  # only Ann's C1 on 28 Feb: I1 1000 − 400, plus I2 500

@@ -1,21 +1,26 @@
 """How the app reads the store.
 
-The app holds the DuckDB file only while it reads (DESIGN.md §5): each rerun opens it read-only,
-reads the data version, and closes it; query results are cached by (query, parameters, data
-version). So `arlens import` can run while the dashboard is open, and the next rerun shows the new
-data. While an import holds the file, the page says so in one line instead of a traceback.
+The app holds the DuckDB file only while a rerun reads it (DESIGN.md §5): `reading()` wraps each
+rerun; the first query opens the file read-only, reads the data version, and the file is closed
+when the rerun ends. Query results are cached by (query, parameters, data version), so a rerun
+whose queries are all cached reads nothing but the version. `arlens import` can therefore run
+while the dashboard is open, and the next rerun shows the new data; while an import holds the
+file, the page says so in one line instead of a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
 from arlens import metrics
 from arlens.store import Store, StoreError, resolve_db_path
+
+_current: dict = {}  # the rerun's open store and data version (one script thread at a time)
 
 
 def db_path() -> Path:
@@ -26,23 +31,43 @@ def db_path() -> Path:
     return resolve_db_path(args.db)
 
 
-def data_version() -> int | None:
-    """None when there is no database yet; stops the page with one line when it is busy."""
-    path = db_path()
-    if not path.exists():
-        return None
+@contextmanager
+def reading():
+    """One rerun's access to the store: opened on first use, closed at the end."""
+    _current.clear()
     try:
-        with Store.open(path, read_only=True) as store:
-            return store.data_version()
-    except StoreError as error:
-        st.error(f"{error}. The page will show the new data once the import is done.")
-        st.stop()
+        yield
+    finally:
+        store = _current.pop("store", None)
+        if store is not None:
+            store.close()
+        _current.clear()
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached(name: str, db: str, version: int, params: tuple) -> object:
-    with Store.open(db, read_only=True) as store:
-        return getattr(metrics, name)(store, **dict(params))
+def _store() -> Store | None:
+    if "store" not in _current:
+        path = db_path()
+        if not path.exists():
+            return None
+        try:
+            _current["store"] = Store.open(path, read_only=True)
+        except StoreError as error:
+            st.error(f"{error}. The page will show the new data once the import is done.")
+            st.stop()
+    return _current["store"]
+
+
+def data_version() -> int | None:
+    """None when there is no database yet."""
+    if "version" not in _current:
+        store = _store()
+        _current["version"] = store.data_version() if store is not None else None
+    return _current["version"]
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(name: str, db: str, version: int, params: dict, _store: Store):
+    return getattr(metrics, name)(_store, **params)
 
 
 def query(name: str, **params):
@@ -50,11 +75,7 @@ def query(name: str, **params):
     version = data_version()
     if version is None:
         return None
-    try:
-        return _cached(name, str(db_path()), version, tuple(sorted(params.items())))
-    except StoreError as error:
-        st.error(f"{error}. The page will show the new data once the import is done.")
-        st.stop()
+    return _cached(name, str(db_path()), version, params, _store())
 
 
 def require_data() -> None:
@@ -65,3 +86,19 @@ def require_data() -> None:
             "`arlens import invoices.csv --table invoices` (`make run` loads the bundled sample)."
         )
         st.stop()
+
+
+def stop_if_empty(frame, what: str) -> None:
+    """A filter with no rows gets a sentence, not an empty chart."""
+    if frame is None or len(frame) == 0:
+        st.info(f"No {what} for these filters and this date. Widen the filters in the sidebar.")
+        st.stop()
+
+
+def open_for_import() -> Store:
+    """The Data page imports through the app's own connection, read-write while it imports."""
+    store = _current.pop("store", None)
+    if store is not None:
+        store.close()  # one process cannot hold the file read-only and read-write at once
+    _current.pop("version", None)
+    return Store.open(db_path())

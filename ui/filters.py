@@ -8,22 +8,75 @@ import streamlit as st
 
 from ui.data import query
 
+ALL = "All"
+DIMENSIONS = [("segment", "Segment"), ("country", "Country"), ("salesperson", "Salesperson")]
 
-def as_of_date() -> dt.date | None:
-    """The as-of date: the URL's `as_of`, else the newest document in the store."""
+
+def _from_url(key: str) -> str | None:
+    value = st.query_params.get(key)
+    return value or None
+
+
+def sidebar_filters() -> None:
+    """As-of date, segment, country, salesperson and currency, kept in st.session_state.
+
+    The currency defaults to the one with the most invoiced: sums never mix currencies.
+    """
     latest = query("latest_activity_date")
     if latest is None:
-        return None
-    from_url = st.query_params.get("as_of")
+        st.session_state["as_of_date"] = None
+        st.session_state["filters"] = {}
+        return
     try:
-        initial = dt.date.fromisoformat(from_url) if from_url else latest
+        initial = dt.date.fromisoformat(_from_url("as_of") or "") if _from_url("as_of") else latest
     except ValueError:
         initial = latest
-    chosen = st.sidebar.date_input(
+    as_of = st.sidebar.date_input(
         "As of",
         value=initial,
         key="as_of",
         help="Balances are rebuilt for this date: payments dated later do not count.",
     )
-    st.query_params["as_of"] = chosen.isoformat()
-    return chosen
+    st.query_params["as_of"] = as_of.isoformat()
+
+    values = query("filter_values")
+    currencies = values.get("currency", [])
+    main = query("main_currency")
+    wanted = _from_url("currency")
+    currency = st.sidebar.selectbox(
+        "Currency",
+        currencies or [None],
+        index=currencies.index(wanted)
+        if wanted in currencies
+        else (currencies.index(main) if main in currencies else 0),
+        key="currency",
+        help="Amounts are never added across currencies.",
+    )
+    filters = {"currency": currency} if currency else {}
+    if currency:
+        st.query_params["currency"] = currency
+    for key, label in DIMENSIONS:
+        options = [ALL, *values.get(key, [])]
+        wanted = _from_url(key)
+        chosen = st.sidebar.selectbox(
+            label, options, index=options.index(wanted) if wanted in options else 0, key=key
+        )
+        if chosen != ALL:
+            filters[key] = chosen
+            st.query_params[key] = chosen
+        elif key in st.query_params:
+            del st.query_params[key]
+    st.session_state["as_of_date"] = as_of
+    st.session_state["filters"] = filters
+
+
+def as_of() -> dt.date:
+    return st.session_state["as_of_date"]
+
+
+def filters() -> dict:
+    return dict(st.session_state["filters"])
+
+
+def currency() -> str | None:
+    return st.session_state["filters"].get("currency")

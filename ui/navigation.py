@@ -3,5 +3,11 @@
 PAGES = [
     # (file, title, icon, section)
     ("pages/overview.py", "Overview", ":material/dashboard:", "Cash"),
+    ("pages/dso.py", "DSO & collections", ":material/timer:", "Cash"),
+    ("pages/ccc.py", "Cash conversion cycle", ":material/autorenew:", "Cash"),
+    ("pages/aging.py", "Aging", ":material/stacked_bar_chart:", "Receivables"),
+    ("pages/worklist.py", "Collections worklist", ":material/call:", "Receivables"),
+    ("pages/credit.py", "Credit limits", ":material/credit_score:", "Risk"),
+    ("pages/bad_debt.py", "Bad-debt exposure", ":material/warning:", "Risk"),
     ("pages/data.py", "Data", ":material/upload_file:", "Data"),
 ]

@@ -23,9 +23,19 @@ broken AS (
       AND promised_date > $as_of::DATE - 90 AND promised_date <= $as_of
     GROUP BY customer_id
 ),
+what_if AS (
+    -- Proposed limits ($limit_customers / $limit_values) replace the recorded ones: the what-if.
+    SELECT unnest($limit_customers) AS customer_id, unnest($limit_values)::DECIMAL(18,2) AS proposed_limit
+),
+limited AS (
+    SELECT c.* REPLACE (coalesce(w.proposed_limit, c.credit_limit) AS credit_limit),
+           w.proposed_limit IS NOT NULL AS limit_is_proposed
+    FROM filtered_customers($segment, $country, $salesperson, $customer) c
+    LEFT JOIN what_if w USING (customer_id)
+),
 reviewed AS (
     SELECT c.customer_id, c.name, c.segment, c.country, c.salesperson, c.currency,
-           c.credit_limit, c.credit_limit_reviewed_on, c.risk_rating,
+           c.credit_limit, c.limit_is_proposed, c.credit_limit_reviewed_on, c.risk_rating,
            coalesce(o.exposure, 0) AS exposure,
            coalesce(o.exposure, 0) / NULLIF(c.credit_limit, 0) AS utilisation,
            coalesce(c.credit_limit IS NOT NULL AND coalesce(o.exposure, 0) > c.credit_limit, false)
@@ -36,7 +46,7 @@ reviewed AS (
            coalesce(o.past_due, 0) AS past_due,
            o.max_days_past_due,
            coalesce(b.broken_promises_90d, 0) AS broken_promises_90d
-    FROM filtered_customers($segment, $country, $salesperson, $customer) c
+    FROM limited c
     LEFT JOIN open_ar o USING (customer_id)
     LEFT JOIN last_payment l USING (customer_id)
     LEFT JOIN broken b USING (customer_id)

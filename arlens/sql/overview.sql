@@ -46,3 +46,32 @@ UNION SELECT 'country', country FROM customers WHERE country IS NOT NULL
 UNION SELECT 'salesperson', salesperson FROM customers WHERE salesperson IS NOT NULL
 UNION SELECT 'currency', currency FROM invoices WHERE currency IS NOT NULL
 ORDER BY filter, value
+
+-- name: data_health
+-- What a careful user checks after importing: money not matched to invoices, guessed due dates,
+-- customers without limits or created as stubs, rejected rows.
+SELECT 'Unapplied cash (payments not matched to an invoice)' AS "check",
+       count(*) AS items, -sum(open_amount) AS amount
+FROM unapplied WHERE item_type = 'unapplied_cash' AND document_date <= $as_of
+UNION ALL
+SELECT 'Unapplied credits older than a year', count(*), -sum(open_amount)
+FROM unapplied WHERE item_type = 'unapplied_credit' AND document_date < ($as_of::DATE - INTERVAL 1 YEAR)::DATE
+UNION ALL
+SELECT 'Invoices without a due date (invoice date + terms used)', count(*), sum(amount)
+FROM invoices WHERE due_date_derived
+UNION ALL
+SELECT 'Customers without a credit limit', count(*), NULL FROM customers WHERE credit_limit IS NULL
+UNION ALL
+SELECT 'Customers created as stubs (named by documents, not in a customer file)', count(*), NULL
+FROM customers WHERE is_stub
+UNION ALL
+SELECT 'Rejected rows kept from imports', count(*), NULL FROM rejected_rows
+
+-- name: rejected_rows
+-- The rows one import rejected, with what was wrong.
+SELECT file, line, "column", raw_value, reason, raw_row FROM rejected_rows
+WHERE import_id = $import_id ORDER BY line NULLS FIRST, "column"
+
+-- name: import_mapping
+-- The mapping one import used (source headers, detected formats, value maps).
+SELECT mapping, notes FROM import_log WHERE import_id = $import_id
