@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -183,8 +184,10 @@ def aging(
     if long.empty:
         return pd.DataFrame(columns=columns)
     long["bucket"] = _label_buckets(long, labels)
-    wide = long.pivot_table(
-        index=keys, columns="bucket", values="amount", aggfunc="sum", fill_value=0.0, dropna=False
+    wide = (
+        long.groupby([*keys, "bucket"], dropna=False)["amount"]
+        .sum()
+        .unstack("bucket", fill_value=0.0)
     )
     wide = wide.reindex(columns=[*labels, UNAPPLIED], fill_value=0.0)
     wide["past_due"] = long.groupby(keys, dropna=False)["past_due"].sum()
@@ -448,7 +451,8 @@ def credit_review(
 def money(amount: float, currency: str | None) -> str:
     """`$10,000`, `€950`, `CHF 1,200`: whole units, for a sentence a collector reads aloud."""
     symbol = CURRENCY_SYMBOLS.get(currency or "")
-    text = f"{abs(amount):,.0f}"
+    whole = Decimal(str(abs(amount))).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # 368.50 -> 369
+    text = f"{whole:,}"
     sign = "-" if amount < 0 else ""
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}".strip()
 

@@ -8,7 +8,7 @@
 WITH open_ar AS (
     SELECT customer_id, sum(open_amount) AS exposure,
            coalesce(sum(open_amount) FILTER (WHERE days_past_due > 0), 0) AS past_due,
-           max(days_past_due) AS max_days_past_due
+           max(days_past_due) FILTER (WHERE days_past_due > 0) AS max_days_past_due
     FROM open_documents($as_of)
     GROUP BY customer_id
 ),
