@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
 
     p = commands.add_parser("status", help="what the store holds")
+    p.add_argument(
+        "--upgrade", action="store_true", help="bring a file from an older AR Lens up to date"
+    )
     _add_db(p)
 
     for name, help_text in REPORTS.items():
@@ -278,7 +281,7 @@ def cmd_imports(args) -> int:
 
 
 def cmd_status(args) -> int:
-    with Store.open(args.db, read_only=True) as store:
+    with Store.open(args.db, read_only=not args.upgrade) as store:
         print(f"{store.path}: data version {store.data_version()}")
         for table, count in store.table_counts().items():
             print(f"  {table:<13}{count:>12,}")

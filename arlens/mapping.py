@@ -101,6 +101,7 @@ TABLES: dict[str, TableSpec] = {
             "cogs": AMOUNT,
             "inventory": AMOUNT,
             "accounts_payable": AMOUNT,
+            "accounts_receivable": AMOUNT,
         },
     ),
     "activities": TableSpec(
@@ -331,6 +332,7 @@ SYNONYMS: dict[str, list[str]] = {
     "cogs": ["cogs", "costofgoodssold", "costofsales", "cos"],
     "inventory": ["inventory", "stock", "inventories"],
     "accounts_payable": ["accountspayable", "payables", "ap", "tradepayables"],
+    "accounts_receivable": ["accountsreceivable", "receivables", "ar", "tradereceivables"],
     "activity_id": ["activityid", "noteid", "actionid", "id"],
     "activity_date": ["activitydate", "date", "createdon", "notedate", "actiondate", "contactdate"],
     "kind": ["kind", "type", "activitytype", "action", "channel"],

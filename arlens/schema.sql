@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS financials (
     credit_sales     DECIMAL(18,2),
     cogs             DECIMAL(18,2),
     inventory        DECIMAL(18,2),
-    accounts_payable DECIMAL(18,2)
+    accounts_payable DECIMAL(18,2),
+    accounts_receivable DECIMAL(18,2)  -- optional: DSO for periods the invoices do not cover
 );
 
 CREATE TABLE IF NOT EXISTS activities (

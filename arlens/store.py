@@ -16,7 +16,11 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version.
+MIGRATIONS = {
+    2: ["ALTER TABLE financials ADD COLUMN IF NOT EXISTS accounts_receivable DECIMAL(18,2)"],
+}
 
 
 class StoreError(Exception):
@@ -70,6 +74,12 @@ class Store:
         store = cls(con, path)
         if not read_only:
             store.create_schema()
+        elif store.schema_version() < SCHEMA_VERSION:
+            con.close()
+            raise StoreError(
+                f"{path} was written by an older AR Lens: run `arlens status --upgrade --db {path}` "
+                "(or import any file) once to upgrade it"
+            )
         store.create_macros()
         return store
 
@@ -86,6 +96,13 @@ class Store:
         self.con.execute(schema)
         if not self.rows("SELECT 1 FROM store_meta"):
             self.con.execute("INSERT INTO store_meta VALUES (0, ?)", [SCHEMA_VERSION])
+        for version in range(self.schema_version() + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS.get(version, []):
+                self.execute(statement)
+        self.execute("UPDATE store_meta SET schema_version = ?", [SCHEMA_VERSION])
+
+    def schema_version(self) -> int:
+        return int(self.value("SELECT schema_version FROM store_meta"))
 
     def create_macros(self) -> None:
         """The shared building blocks of the metric queries (TEMP: fine on read-only files)."""

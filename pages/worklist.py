@@ -53,13 +53,19 @@ picked = st.dataframe(
     },
 )  # fmt: skip
 
+
+def as_excel() -> bytes:
+    """Built only when the button is clicked (on 1M invoices it takes a second)."""
+    buffer = io.BytesIO()
+    work.to_excel(buffer, index=False, sheet_name="Worklist")
+    return buffer.getvalue()
+
+
 left, right = st.columns(2)
 left.download_button(
-    "Download CSV", work.to_csv(index=False), "worklist.csv", "text/csv", key="worklist_csv"
+    "Download CSV", lambda: work.to_csv(index=False), "worklist.csv", "text/csv", key="worklist_csv"
 )
-excel = io.BytesIO()
-work.to_excel(excel, index=False, sheet_name="Worklist")
-right.download_button("Download Excel", excel.getvalue(), "worklist.xlsx",
+right.download_button("Download Excel", as_excel, "worklist.xlsx",
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="worklist_xlsx")  # fmt: skip
 
 rows = picked.selection.rows if picked else []

@@ -228,3 +228,28 @@ def test_what_if_limit_uses_the_same_rules(ledger):
         "customer_id"
     )
     assert lowered.loc["C2", "hold_reasons"] == "over limit; over 60 days past due"
+
+
+def test_cash_conversion_cycle_from_financials(tmp_path):
+    """DSO from the invoices where they cover the period, else from the financials' receivables."""
+    store = Store.memory()
+    for table in ("customers", "invoices", "payments"):
+        import_file(store, DATA / "ledger" / f"{table}.csv", table)
+    path = tmp_path / "financials.csv"
+    path.write_text(
+        "Period End,Revenue,Credit Sales,COGS,Inventory,Accounts Payable,Accounts Receivable\n"
+        "2025-09-30,4000,3000,2000,3000,1000,1500\n"
+        "2026-03-31,4000,3000,2000,3000,1000,9999\n"
+    )
+    import_file(store, path, "financials")
+    ccc = metrics.cash_conversion_cycle(store, "USD").set_index("period_end")
+    sep, mar = ccc.iloc[0], ccc.iloc[1]
+    # The first period's length is its month (30 days); the second runs 182 days from 30 Sep.
+    assert (sep.days, mar.days) == (30, 182)
+    assert sep.dso_source == "financials" and sep.dso == pytest.approx(1500 / 3000 * 30)
+    assert sep.dio == pytest.approx(3000 / 2000 * 30) and sep.dpo == pytest.approx(1000 / 2000 * 30)
+    assert sep.ccc == pytest.approx(15 + 45 - 15)
+    # The first invoice (I4) is dated 1 Oct 2025: (30 Sep, 31 Mar] is covered, September is not.
+    assert mar.dso_source == "receivables"
+    # Open AR at 31 Mar 2100 over credit sales in (30 Sep, 31 Mar]: all six invoices, 5800.
+    assert mar.dso == pytest.approx(2100 / 5800 * 182)

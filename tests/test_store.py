@@ -91,3 +91,16 @@ def test_headless_modules_never_load_the_ui():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_file_from_an_older_version_is_upgraded_not_misread(tmp_path):
+    db = tmp_path / "old.duckdb"
+    with Store.open(db) as store:  # make it look like schema version 1
+        store.execute("ALTER TABLE financials DROP COLUMN accounts_receivable")
+        store.execute("UPDATE store_meta SET schema_version = 1")
+    with pytest.raises(StoreError, match="older AR Lens"):
+        Store.open(db, read_only=True)
+    assert main(["status", "--upgrade", "--db", str(db)]) == 0
+    with Store.open(db, read_only=True) as store:
+        assert store.schema_version() == 2
+        assert store.value("SELECT count(*) FROM financials WHERE accounts_receivable IS NULL") == 0

@@ -153,7 +153,7 @@ ORDER BY e.month_end, a.open_ar DESC
 
 -- name: cash_conversion_cycle
 -- DIO, DPO, DSO and CCC per financial period. DSO comes from the AR data when the invoices cover
--- the whole period (else NULL: the financials carry no receivables balance).
+-- the whole period, else from the financials' own receivables and credit sales (when given).
 WITH periods AS (
     SELECT f.*,
            coalesce(period_end - lag(period_end) OVER (ORDER BY period_end),
@@ -178,7 +178,11 @@ period_sales AS (
 SELECT p.period_end, p.days, p.revenue, p.credit_sales AS financial_credit_sales, p.cogs,
        p.inventory, p.accounts_payable,
        CASE WHEN (SELECT first_day FROM first_invoice) <= p.period_end - p.days::INTEGER + 1
-            THEN coalesce(a.open_ar, 0) / NULLIF(s.credit_sales, 0) * p.days END AS dso,
+            THEN coalesce(a.open_ar, 0) / NULLIF(s.credit_sales, 0) * p.days
+            ELSE p.accounts_receivable / NULLIF(p.credit_sales, 0) * p.days END AS dso,
+       CASE WHEN (SELECT first_day FROM first_invoice) <= p.period_end - p.days::INTEGER + 1
+            THEN 'receivables' WHEN p.accounts_receivable IS NOT NULL THEN 'financials' END
+           AS dso_source,
        p.inventory / NULLIF(p.cogs, 0) * p.days AS dio,
        p.accounts_payable / NULLIF(p.cogs, 0) * p.days AS dpo
 FROM periods p

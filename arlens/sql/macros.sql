@@ -58,11 +58,15 @@ CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date) AS TABLE
           ON i.invoice_date <= m.month_end
          AND coalesce(i.settled_on, DATE '9999-12-31') > m.month_end
         WHERE i.amount > 0
+          -- settled before the first month-end or issued after the last: never open at one
+          AND coalesce(i.settled_on, DATE '9999-12-31') > start_date::DATE
+          AND i.invoice_date <= end_date::DATE
     ),
     settled AS (
         SELECT p.month_end, p.invoice_id, sum(a.amount) AS settled
         FROM pairs p JOIN applications a
           ON a.invoice_id = p.invoice_id AND a.applied_on <= p.month_end
+        WHERE a.applied_on <= end_date::DATE
         GROUP BY ALL
     )
     SELECT p.*, p.amount - coalesce(s.settled, 0) AS open_amount,
