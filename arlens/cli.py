@@ -59,6 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(p)
 
+    p = commands.add_parser(
+        "personas", help="cluster payment behaviour into personas, each with a strategy; store them"
+    )
+    p.add_argument(
+        "--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: newest document)"
+    )
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--no-store", action="store_true", help="compute only: open the database read-only"
+    )
+    _add_db(p)
+
     for name, help_text in REPORTS.items():
         p = commands.add_parser(name, help=help_text)
         _add_report_options(p, name)
@@ -288,6 +300,23 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_personas(args) -> int:
+    from models import personas  # scikit-learn is loaded for this command only
+
+    with Store.open(args.db, read_only=args.no_store) as store:
+        as_of = args.as_of or metrics.latest_activity_date(store)
+        if as_of is None:
+            raise StoreError("the store has no invoices or payments yet: import some first")
+        frame, info = personas.run_report(store, as_of, save=not args.no_store)
+    parameters = {"report": "personas", "as_of": as_of, "stored": not args.no_store, **info}
+    if args.format == "table":
+        _print(pd.DataFrame(info["personas"]), parameters, "table")
+        print(personas.summary_text(info))
+    else:
+        _print(frame, parameters, args.format)
+    return 0
+
+
 COMMANDS = {
     "import": cmd_import,
     "import-folder": cmd_import_folder,
@@ -295,4 +324,5 @@ COMMANDS = {
     "rejects": cmd_rejects,
     "imports": cmd_imports,
     "status": cmd_status,
+    "personas": cmd_personas,
 }

@@ -492,4 +492,14 @@ def worklist(
             for r in frame.itertuples()
         ],
     )
-    return frame
+    return frame.merge(customer_personas(store, as_of), on="customer_id", how="left")
+
+
+def customer_personas(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Persona, strategy and credit action per customer from the newest `arlens personas` run on
+    or before `as_of` (tables written by models/personas.py); empty when none has run."""
+    if not store.value(queries.sql("personas", "stored")):
+        return pd.DataFrame(
+            columns=["customer_id", "persona", "strategy", "credit_action", "persona_as_of"]
+        )
+    return store.df(queries.sql("personas", "worklist_personas"), {"as_of": as_of})

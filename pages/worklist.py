@@ -24,6 +24,8 @@ def call_sheet(row: pd.Series) -> None:
     with st.container(border=True):
         st.markdown(f"**{row['name'] or row['customer_id']}** · {row['customer_id']}")
         st.markdown(f"### {row['summary']}")
+        if isinstance(row["persona"], str):
+            st.caption(f"**{row['persona']}** · {row['strategy']}")
         invoices = [
             f"Invoice **{row[f'invoice_{n}']}** — {money(row[f'invoice_{n}_amount'], cur, 2)}, "
             f"due {row[f'invoice_{n}_due']:%d %b %Y}"
@@ -40,12 +42,12 @@ def call_sheet(row: pd.Series) -> None:
             st.caption(" · ".join(notes))
 
 
-table = work[["customer_id", "name", "summary", "past_due", "max_days_past_due", "open_promises",
+table = work[["customer_id", "name", "summary", "persona", "past_due", "max_days_past_due", "open_promises",
               "broken_promises_90d", "priority"]]  # fmt: skip
 picked = st.dataframe(
     table, hide_index=True, key="worklist_table", on_select="rerun", selection_mode="single-row",
     column_config={
-        "customer_id": "Id", "name": "Customer", "summary": "Summary",
+        "customer_id": "Id", "name": "Customer", "summary": "Summary", "persona": "Persona",
         "past_due": st.column_config.NumberColumn("Past due", format="accounting"),
         "max_days_past_due": "Oldest (days)", "open_promises": "Open promises",
         "broken_promises_90d": "Broken (90 d)",
@@ -68,6 +70,8 @@ left.download_button(
 right.download_button("Download Excel", as_excel, "worklist.xlsx",
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="worklist_xlsx")  # fmt: skip
 
+if work["persona"].isna().all():
+    st.caption("Run `arlens personas` to show each customer's persona and collection strategy.")
 rows = picked.selection.rows if picked else []
 st.subheader("Call sheet" if rows else "Call sheets: the first five")
 for index in rows or range(min(5, len(work))):

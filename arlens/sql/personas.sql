@@ -118,7 +118,7 @@ CREATE TABLE IF NOT EXISTS customer_personas (
     description     VARCHAR,
     strategy        VARCHAR,
     credit_action   VARCHAR,
-    cluster         INTEGER,          -- the model's cluster; -1 for New / thin history
+    cluster         INTEGER,          -- the model's cluster, -1 for New / thin history
     pca_x           DOUBLE,
     pca_y           DOUBLE,
     currency        VARCHAR,
@@ -169,11 +169,19 @@ DELETE FROM persona_runs WHERE as_of = $as_of;
 
 -- name: insert_personas
 -- The rows of `persona_rows` (a data frame registered on the connection), matched by column name.
-INSERT INTO customer_personas BY NAME SELECT * FROM persona_rows
+INSERT INTO customer_personas BY NAME
+SELECT customer_id, as_of, persona, severity, description, strategy, credit_action, cluster,
+       pca_x, pca_y, currency, open_ar, past_due, mean_days_late, sd_days_late, late_share,
+       trend_days_late, dispute_rate, broken_promise_rate, credit_utilisation, past_due_share,
+       invoices_per_month, average_invoice, tenure_days, days_since_last_payment,
+       settled_invoices, computed_at, (SELECT data_version FROM store_meta) AS data_version
+FROM persona_rows
 
 -- name: insert_migrations
 -- The rows of `migration_rows`, matched by column name.
-INSERT INTO persona_migrations BY NAME SELECT * FROM migration_rows
+INSERT INTO persona_migrations BY NAME
+SELECT customer_id, as_of, name, from_date, quarter_end, from_persona, to_persona, worse
+FROM migration_rows
 
 -- name: insert_run
 -- One run's model quality.
@@ -183,9 +191,19 @@ INSERT INTO persona_runs VALUES ($as_of, $computed_at, $data_version, $k, $metho
 -- Whether personas have been stored in this database (1) or not (0).
 SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_personas'
 
--- name: latest_personas
--- Each customer's persona from the newest stored run (for the worklist).
-SELECT customer_id, persona, strategy, credit_action, severity, as_of
+-- name: worklist_personas
+-- Persona, strategy and credit action per customer from the newest run on or before $as_of (the
+-- newest run when $as_of is NULL): what the collections worklist shows beside each customer.
+SELECT customer_id, persona, strategy, credit_action, as_of AS persona_as_of
 FROM customer_personas
-WHERE as_of = (SELECT max(as_of) FROM customer_personas)
+WHERE as_of = (SELECT max(as_of) FROM customer_personas
+               WHERE $as_of::DATE IS NULL OR as_of <= $as_of::DATE)
+ORDER BY customer_id
+
+-- name: stored_personas
+-- Every stored column of the newest run on or before $as_of (the newest run when $as_of is NULL).
+SELECT *
+FROM customer_personas
+WHERE as_of = (SELECT max(as_of) FROM customer_personas
+               WHERE $as_of::DATE IS NULL OR as_of <= $as_of::DATE)
 ORDER BY customer_id
