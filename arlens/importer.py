@@ -672,5 +672,7 @@ def rebuild_derived(store: Store) -> None:
     store.execute("DELETE FROM applications")
     store.execute(queries.sql("derive", "rebuild_applications"))
     store.execute(queries.sql("derive", "mark_settled"))
+    store.execute("DELETE FROM partial_applications")
+    store.execute(queries.sql("derive", "rebuild_partial_applications"))
     store.execute("DELETE FROM unapplied")
     store.execute(queries.sql("derive", "rebuild_unapplied"))

@@ -105,6 +105,15 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     raw_row   JSON
 );
 
+-- Derived: the applications that left their invoice partly open (dated before it was settled in
+-- full). Point-in-time balances need only these: an invoice not yet settled at a date has only
+-- partial applications up to it. Usually a small share of all applications.
+CREATE TABLE IF NOT EXISTS partial_applications (
+    invoice_id VARCHAR NOT NULL,
+    applied_on DATE NOT NULL,
+    amount     DECIMAL(18,2) NOT NULL
+);
+
 -- Derived: what each payment or credit memo left unapplied (they settle on their own date).
 CREATE TABLE IF NOT EXISTS unapplied (
     item_type     VARCHAR NOT NULL,  -- unapplied_cash | unapplied_credit

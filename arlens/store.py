@@ -16,10 +16,12 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 2
-# Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version.
+SCHEMA_VERSION = 3
+# Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
+# (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
     2: ["ALTER TABLE financials ADD COLUMN IF NOT EXISTS accounts_receivable DECIMAL(18,2)"],
+    3: ["DELETE FROM partial_applications", ("derive", "rebuild_partial_applications")],
 }
 
 
@@ -98,6 +100,10 @@ class Store:
             self.con.execute("INSERT INTO store_meta VALUES (0, ?)", [SCHEMA_VERSION])
         for version in range(self.schema_version() + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS.get(version, []):
+                if isinstance(statement, tuple):
+                    from arlens import queries
+
+                    statement = queries.sql(*statement)
                 self.execute(statement)
         self.execute("UPDATE store_meta SET schema_version = ?", [SCHEMA_VERSION])
 

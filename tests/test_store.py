@@ -10,7 +10,7 @@ from conftest import DATA, REPO
 
 from arlens.cli import main
 from arlens.importer import import_file
-from arlens.store import Store, StoreBusyError, StoreError, resolve_db_path
+from arlens.store import SCHEMA_VERSION, Store, StoreBusyError, StoreError, resolve_db_path
 
 
 def test_db_path_precedence(monkeypatch):
@@ -95,12 +95,19 @@ def test_headless_modules_never_load_the_ui():
 
 def test_a_file_from_an_older_version_is_upgraded_not_misread(tmp_path):
     db = tmp_path / "old.duckdb"
-    with Store.open(db) as store:  # make it look like schema version 1
+    with Store.open(db) as store:  # make it look like schema version 1, with some data
+        import_file(store, DATA / "ledger" / "invoices.csv", "invoices")
+        import_file(store, DATA / "ledger" / "payments.csv", "payments")
+        partial = store.rows("SELECT * FROM partial_applications ORDER BY ALL")
         store.execute("ALTER TABLE financials DROP COLUMN accounts_receivable")
+        store.execute("DROP TABLE partial_applications")
         store.execute("UPDATE store_meta SET schema_version = 1")
     with pytest.raises(StoreError, match="older AR Lens"):
         Store.open(db, read_only=True)
     assert main(["status", "--upgrade", "--db", str(db)]) == 0
     with Store.open(db, read_only=True) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         assert store.value("SELECT count(*) FROM financials WHERE accounts_receivable IS NULL") == 0
+        assert store.rows("SELECT * FROM partial_applications ORDER BY ALL") == partial
+        # P1 on I1 (P2 settles it later), M1 on I2 (still open), P3 on I4 (before its write-off).
+        assert len(partial) == 3

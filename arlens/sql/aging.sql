@@ -22,7 +22,8 @@ ORDER BY currency, customer_id, document_date, document_id
 
 -- name: aging
 -- Open amount per (currency, group, bucket) at $as_of; bucket -1 is unapplied cash and credits.
--- $group_by: customer | segment | country | salesperson | currency | none.
+-- $group_by: customer | segment | country | salesperson | currency | none. Items are summed per
+-- customer first, so the customer filter and grouping touch one row per customer and bucket.
 WITH items AS (
     SELECT d.customer_id, d.currency, d.open_amount,
            bucket_index(CASE WHEN $basis = 'due' THEN d.days_past_due ELSE d.days_outstanding END,
@@ -31,6 +32,13 @@ WITH items AS (
     FROM open_documents($as_of) d
     UNION ALL
     SELECT customer_id, currency, open_amount, -1, false FROM unapplied_items($as_of)
+),
+per_customer AS (
+    SELECT customer_id, currency, bucket_index, sum(open_amount) AS amount,
+           coalesce(sum(open_amount) FILTER (WHERE is_past_due), 0) AS past_due
+    FROM items
+    WHERE $currency IS NULL OR currency = $currency
+    GROUP BY ALL
 )
 SELECT i.currency,
        CASE $group_by WHEN 'customer' THEN c.customer_id WHEN 'segment' THEN c.segment
@@ -38,22 +46,27 @@ SELECT i.currency,
            AS group_key,
        CASE WHEN $group_by = 'customer' THEN any_value(c.name) END AS group_name,
        i.bucket_index,
-       sum(i.open_amount) AS amount,
-       coalesce(sum(i.open_amount) FILTER (WHERE i.is_past_due), 0) AS past_due
-FROM items i
+       sum(i.amount) AS amount,
+       sum(i.past_due) AS past_due
+FROM per_customer i
 JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
-WHERE $currency IS NULL OR i.currency = $currency
 GROUP BY ALL
 
 -- name: trend
--- Open amount per (month-end, currency, bucket) for every month-end in [$start, $end].
-SELECT o.month_end, o.currency,
-       bucket_index(CASE WHEN $basis = 'due' THEN o.days_past_due ELSE o.days_outstanding END,
-                    $edges, $basis) AS bucket_index,
-       sum(o.open_amount) AS amount
-FROM open_at_month_ends($start, $end) o
+-- Open amount per (month-end, currency, bucket) for every month-end in [$start, $end]; summed per
+-- customer before the customer filter is applied.
+WITH per_customer AS (
+    SELECT o.month_end, o.currency, o.customer_id,
+           bucket_index(CASE WHEN $basis = 'due' THEN o.days_past_due ELSE o.days_outstanding END,
+                        $edges, $basis) AS bucket_index,
+           sum(o.open_amount) AS amount
+    FROM open_at_month_ends($start, $end) o
+    WHERE $currency IS NULL OR o.currency = $currency
+    GROUP BY ALL
+)
+SELECT p.month_end, p.currency, p.bucket_index, sum(p.amount) AS amount
+FROM per_customer p
 JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
-WHERE $currency IS NULL OR o.currency = $currency
 GROUP BY ALL
 ORDER BY month_end, currency, bucket_index
 

@@ -64,6 +64,13 @@ FROM (
 WHERE s.invoice_id = invoices.invoice_id
   AND s.settled_on IS DISTINCT FROM invoices.settled_on
 
+-- name: rebuild_partial_applications
+-- The applications dated before their invoice was settled in full (all of them while it is open).
+INSERT INTO partial_applications
+SELECT a.invoice_id, a.applied_on, a.amount
+FROM applications a JOIN invoices i USING (invoice_id)
+WHERE i.settled_on IS NULL OR a.applied_on < i.settled_on
+
 -- name: rebuild_unapplied
 -- What each payment and credit memo left unapplied, as negative open items dated on the document.
 INSERT INTO unapplied

@@ -7,27 +7,31 @@ WITH customers_in AS (
     SELECT customer_id FROM filtered_customers($segment, $country, $salesperson, $customer)
 ),
 ar_end AS (
-    SELECT currency, sum(open_amount) AS open_ar,
-           coalesce(sum(open_amount) FILTER (WHERE days_past_due <= 0), 0) AS current_ar
-    FROM open_documents($as_of)
-    WHERE customer_id IN (SELECT customer_id FROM customers_in)
-      AND ($currency IS NULL OR currency = $currency)
-    GROUP BY currency
+    SELECT d.currency, sum(d.open_amount) AS open_ar,
+           coalesce(sum(d.open_amount) FILTER (WHERE d.days_past_due <= 0), 0) AS current_ar
+    FROM open_documents($as_of) d JOIN customers_in USING (customer_id)
+    WHERE $currency IS NULL OR d.currency = $currency
+    GROUP BY d.currency
 ),
 ar_start AS (
-    SELECT currency, sum(open_amount) AS open_ar
-    FROM open_documents(($as_of::DATE - $window_days::INTEGER)::DATE)
-    WHERE customer_id IN (SELECT customer_id FROM customers_in)
-      AND ($currency IS NULL OR currency = $currency)
-    GROUP BY currency
+    SELECT d.currency, sum(d.open_amount) AS open_ar
+    FROM open_documents(($as_of::DATE - $window_days::INTEGER)::DATE) d
+    JOIN customers_in USING (customer_id)
+    WHERE $currency IS NULL OR d.currency = $currency
+    GROUP BY d.currency
 ),
 sales AS (
-    SELECT currency, invoice_date, amount
-    FROM invoices
-    WHERE amount > 0 AND invoice_date <= $as_of
-      AND invoice_date > date_trunc('month', $as_of::DATE) - INTERVAL 24 MONTH
-      AND customer_id IN (SELECT customer_id FROM customers_in)
-      AND ($currency IS NULL OR currency = $currency)
+    -- Daily credit sales per customer first: the customer filter then touches far fewer rows.
+    SELECT s.currency, s.invoice_date, sum(s.amount) AS amount
+    FROM (
+        SELECT customer_id, currency, invoice_date, sum(amount) AS amount
+        FROM invoices
+        WHERE amount > 0 AND invoice_date <= $as_of
+          AND invoice_date > date_trunc('month', $as_of::DATE) - INTERVAL 24 MONTH
+          AND ($currency IS NULL OR currency = $currency)
+        GROUP BY ALL
+    ) s JOIN customers_in USING (customer_id)
+    GROUP BY ALL
 ),
 window_sales AS (
     SELECT currency, sum(amount) AS credit_sales FROM sales
@@ -86,20 +90,28 @@ WITH customers_in AS (
 ),
 ends AS (SELECT month_end FROM month_ends($start, $end)),
 ar AS (
-    SELECT month_end, currency, sum(open_amount) AS open_ar,
-           coalesce(sum(open_amount) FILTER (WHERE days_past_due <= 0), 0) AS current_ar
-    FROM open_at_month_ends(
-        last_day(date_trunc('month', $start::DATE) - INTERVAL 1 MONTH)::DATE, $end)
-    WHERE customer_id IN (SELECT customer_id FROM customers_in)
-      AND ($currency IS NULL OR currency = $currency)
+    SELECT o.month_end, o.currency, sum(o.open_amount) AS open_ar, sum(o.current_ar) AS current_ar
+    FROM (
+        SELECT month_end, currency, customer_id, sum(open_amount) AS open_amount,
+               coalesce(sum(open_amount) FILTER (WHERE days_past_due <= 0), 0) AS current_ar
+        FROM open_at_month_ends(
+            last_day(date_trunc('month', $start::DATE) - INTERVAL 1 MONTH)::DATE, $end)
+        WHERE $currency IS NULL OR currency = $currency
+        GROUP BY ALL
+    ) o JOIN customers_in USING (customer_id)
     GROUP BY ALL
 ),
 sales AS (
-    SELECT currency, invoice_date, amount FROM invoices
-    WHERE amount > 0 AND invoice_date <= $end
-      AND invoice_date > date_trunc('month', $start::DATE) - INTERVAL 24 MONTH
-      AND customer_id IN (SELECT customer_id FROM customers_in)
-      AND ($currency IS NULL OR currency = $currency)
+    SELECT s.currency, s.invoice_date, sum(s.amount) AS amount
+    FROM (
+        SELECT customer_id, currency, invoice_date, sum(amount) AS amount
+        FROM invoices
+        WHERE amount > 0 AND invoice_date <= $end
+          AND invoice_date > date_trunc('month', $start::DATE) - INTERVAL 24 MONTH
+          AND ($currency IS NULL OR currency = $currency)
+        GROUP BY ALL
+    ) s JOIN customers_in USING (customer_id)
+    GROUP BY ALL
 ),
 window_sales AS (
     SELECT e.month_end, s.currency, sum(s.amount) AS credit_sales

@@ -17,7 +17,8 @@ CREATE OR REPLACE TEMP MACRO filtered_customers(segment, country, salesperson, c
       AND (customer IS NULL OR customers.customer_id = customer);
 
 -- Invoices and debit memos open at as_of: amount − settlements dated ≤ as_of. `settled_on` (the
--- day an invoice was fully settled, kept by the importer) skips the settled history cheaply.
+-- day an invoice was fully settled, kept by the importer) skips the settled history cheaply, and an
+-- invoice still open at as_of has only partial applications up to then (`partial_applications`).
 CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
     WITH candidates AS (
         SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount
@@ -26,7 +27,7 @@ CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
     ),
     settled AS (
         SELECT invoice_id, sum(amount) AS settled
-        FROM applications
+        FROM partial_applications
         WHERE applied_on <= as_of AND invoice_id IN (SELECT invoice_id FROM candidates)
         GROUP BY invoice_id
     )
@@ -64,7 +65,7 @@ CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date) AS TABLE
     ),
     settled AS (
         SELECT p.month_end, p.invoice_id, sum(a.amount) AS settled
-        FROM pairs p JOIN applications a
+        FROM pairs p JOIN partial_applications a
           ON a.invoice_id = p.invoice_id AND a.applied_on <= p.month_end
         WHERE a.applied_on <= end_date::DATE
         GROUP BY ALL
