@@ -1,0 +1,329 @@
+"""The steps of a benchmark, each run in a subprocess of its own by `python -m benchmarks`:
+
+    python -m benchmarks.workers generate --customers N --out DIR --json FILE
+    python -m benchmarks.workers import --csv-dir DIR --db FILE --json FILE
+    python -m benchmarks.workers export --db FILE --out DIR --json FILE
+    python -m benchmarks.workers arlens --db FILE --repeat N --answers DIR --json FILE [--explain DIR]
+    python -m benchmarks.workers pandas --parquet DIR --repeat N --answers DIR --json FILE
+    python -m benchmarks.workers memory --db FILE --json FILE
+    python -m benchmarks.workers upgrade --db FILE --json FILE
+
+Each writes its figures as JSON (the pandas worker after every question, so that what it
+measured survives when it has to stop at its memory limit). Peak memory is the process's own
+`ru_maxrss`, so it belongs to that side alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+MEMORY_EXCEEDED = 3  # exit code of the pandas worker when it passed --mem-limit-gb
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _write(path: Path, payload: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str))
+    tmp.replace(path)
+
+
+def _log(message: str) -> None:
+    print(f"    [{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+def generate(args) -> None:
+    from arlens import sample
+    from benchmarks.questions import SEED, YEARS
+
+    started = time.perf_counter()
+    rows = sample.generate(args.out, customers=args.customers, years=YEARS, seed=SEED)
+    seconds = time.perf_counter() - started
+    sizes = {name: (Path(args.out) / name).stat().st_size for name in rows}
+    _write(
+        args.json,
+        {
+            "customers": args.customers,
+            "seed": SEED,
+            "years": YEARS,
+            "rows": rows,
+            "bytes": sizes,
+            "seconds": seconds,
+            "peak_rss_mb": peak_rss_mb(),
+            "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        },
+    )
+
+
+IMPORTED = ("customers", "invoices", "payments")
+
+
+def code_fingerprint() -> str:
+    """What the derived tables of a store depend on (schema changes are migrations): a store
+    whose applications were derived by another derive.sql is imported again."""
+    import hashlib
+    from importlib import resources
+
+    text = resources.files("arlens").joinpath("sql").joinpath("derive.sql").read_bytes()
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
+def import_(args) -> None:
+    from arlens.importer import import_file
+    from arlens.store import Store
+
+    out = {
+        "tables": {},
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "fingerprint": code_fingerprint(),
+    }
+    with Store.open(args.db) as store:
+        for table in IMPORTED:
+            path = Path(args.csv_dir) / f"{table}.csv"
+            _log(f"importing {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
+            started = time.perf_counter()
+            result = import_file(store, path, table)
+            seconds = time.perf_counter() - started
+            out["tables"][table] = {
+                "rows_read": result.rows_read,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "bytes": path.stat().st_size,
+                "seconds": seconds,
+                "rows_per_s": result.rows_read / seconds,
+            }
+            _log(f"{table}: {result.rows_loaded:,} rows in {seconds:,.1f} s")
+        out["counts"] = store.table_counts()
+    out["peak_rss_mb"] = peak_rss_mb()
+    _write(args.json, out)
+
+
+# The raw input columns, as imported (payments' currency is left out: the store derives it).
+EXPORTED = {
+    "customers": "customer_id, name, currency",
+    "invoices": "invoice_id, customer_id, invoice_date, due_date, amount, doc_type, currency, "
+    "paid_date, written_off_on, applies_to",
+    "payments": "payment_id, customer_id, payment_date, amount, invoice_id",
+}
+
+
+def export(args) -> None:
+    import duckdb
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    con = duckdb.connect(str(args.db), read_only=True)
+    try:
+        for table, columns in EXPORTED.items():
+            target = out_dir / f"{table}.parquet"
+            con.execute(
+                f"COPY (SELECT {columns} FROM {table}) TO '{target}' (FORMAT parquet)"
+            ).fetchall()
+    finally:
+        con.close()
+    _write(
+        args.json,
+        {
+            "seconds": time.perf_counter() - started,
+            "bytes": {t: (out_dir / f"{t}.parquet").stat().st_size for t in EXPORTED},
+        },
+    )
+
+
+# -- the two sides --------------------------------------------------------------------------------
+
+
+def _explain(store, question: str) -> str:
+    """EXPLAIN ANALYZE of the named query behind an AR Lens question."""
+    from arlens import metrics, queries
+    from benchmarks.questions import AS_OF, EDGES, TREND_START, WINDOW_DAYS
+
+    domain, name, extra = {
+        "aging": ("aging", "aging", {"as_of": AS_OF, "group_by": "customer"}),
+        "kpis": ("kpis", "kpis", {"as_of": AS_OF, "window_days": WINDOW_DAYS}),
+        "trend": ("aging", "trend", {"start": TREND_START, "end": AS_OF}),
+    }[question]
+    query = queries.load(domain)[name]
+    params = metrics._params(None, basis="due", edges=list(EDGES), **extra)
+    params = {k: v for k, v in params.items() if k in query.parameters}
+    rows = store.con.execute("EXPLAIN ANALYZE " + query.sql, params).fetchall()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def arlens(args) -> None:
+    from arlens.store import Store
+    from benchmarks.questions import QUESTIONS, arlens_answer
+
+    answers = Path(args.answers)
+    answers.mkdir(parents=True, exist_ok=True)
+    out: dict = {"questions": {}}
+    with Store.open(args.db, read_only=True) as store:
+        for question in QUESTIONS:
+            started = time.perf_counter()
+            arlens_answer(store, question)  # warm-up: file pages, macros, plan caches
+            warmup = time.perf_counter() - started
+            times = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                answer = arlens_answer(store, question)
+                times.append(time.perf_counter() - started)
+            answer.to_parquet(answers / f"arlens_{question}.parquet")
+            out["questions"][question] = {
+                "best": min(times),
+                "times": times,
+                "warmup": warmup,
+                "rows": len(answer),
+            }
+            _log(f"AR Lens {question}: best {min(times):.3f} s of {args.repeat}")
+            if args.explain:
+                Path(args.explain).mkdir(parents=True, exist_ok=True)
+                (Path(args.explain) / f"explain_{question}.txt").write_text(
+                    _explain(store, question)
+                )
+    out["peak_rss_mb"] = peak_rss_mb()
+    _write(args.json, out)
+
+
+def _watch_memory(limit_gb: float, json_path: Path, state: dict) -> None:
+    """Stop the process (exit MEMORY_EXCEEDED) once its resident memory passes limit_gb."""
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def watch():
+        while True:
+            with open("/proc/self/statm") as f:
+                rss = int(f.read().split()[1]) * page
+            state["max_seen_gb"] = max(state.get("max_seen_gb", 0), rss / 1e9)
+            if rss > limit_gb * 1e9:
+                state["exceeded"] = (
+                    f"resident memory passed {limit_gb:g} GB during {state.get('step')}"
+                )
+                state["peak_rss_mb"] = peak_rss_mb()
+                _write(json_path, state)
+                print(f"    pandas: {state['exceeded']}; stopped", flush=True)
+                os._exit(MEMORY_EXCEEDED)
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def pandas_(args) -> None:
+    from benchmarks import pandas_ar
+    from benchmarks.questions import QUESTIONS
+
+    answers = Path(args.answers)
+    answers.mkdir(parents=True, exist_ok=True)
+    state: dict = {"questions": {}, "step": "load"}
+    if args.mem_limit_gb:
+        _watch_memory(args.mem_limit_gb, Path(args.json), state)
+    started = time.perf_counter()
+    raw = pandas_ar.load(Path(args.parquet))
+    state["load"] = time.perf_counter() - started
+    _log(f"pandas load: {state['load']:.2f} s")
+    _write(args.json, state)
+    for question in QUESTIONS:
+        state["step"] = question
+        runs = []
+        book = answer = None
+        for _ in range(args.repeat):
+            book = answer = None  # free the last run's before the next
+            started = time.perf_counter()
+            book = pandas_ar.settle(raw)
+            settled = time.perf_counter()
+            answer = pandas_ar.answer(book, question)
+            runs.append((settled - started, time.perf_counter() - settled))
+        answer.to_parquet(answers / f"pandas_{question}.parquet")
+        state["questions"][question] = {
+            "best": min(s + a for s, a in runs),
+            "best_settle": min(s for s, _ in runs),
+            "best_answer": min(a for _, a in runs),
+            "runs": runs,
+            "rows": len(answer),
+        }
+        state["peak_rss_mb"] = peak_rss_mb()
+        _write(args.json, state)
+        _log(
+            f"pandas {question}: best {state['questions'][question]['best']:.3f} s "
+            f"(settlements {state['questions'][question]['best_settle']:.3f} s)"
+        )
+    state["step"] = "done"
+    state["peak_rss_mb"] = peak_rss_mb()
+    _write(args.json, state)
+
+
+def upgrade(args) -> None:
+    """Bring a reused store up to the current schema (what `arlens status --upgrade` does)."""
+    from arlens.store import Store
+
+    with Store.open(args.db) as store:
+        version = store.schema_version() if hasattr(store, "schema_version") else None
+    _write(args.json, {"schema_version": version, "fingerprint": code_fingerprint()})
+
+
+def memory(args) -> None:
+    """Peak memory of AR Lens answering the three questions once, in a fresh process."""
+    from arlens.store import Store
+    from benchmarks.questions import QUESTIONS, arlens_answer
+
+    with Store.open(args.db, read_only=True) as store:
+        for question in QUESTIONS:
+            arlens_answer(store, question)
+    _write(args.json, {"peak_rss_mb": peak_rss_mb()})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.workers")
+    steps = parser.add_subparsers(dest="step", required=True)
+    p = steps.add_parser("generate")
+    p.add_argument("--customers", type=int, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p = steps.add_parser("import")
+    p.add_argument("--csv-dir", type=Path, required=True)
+    p.add_argument("--db", type=Path, required=True)
+    p = steps.add_parser("export")
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p = steps.add_parser("arlens")
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--answers", type=Path, required=True)
+    p.add_argument("--explain", type=Path)
+    p = steps.add_parser("pandas")
+    p.add_argument("--parquet", type=Path, required=True)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--answers", type=Path, required=True)
+    p.add_argument("--mem-limit-gb", type=float, default=0)
+    p = steps.add_parser("memory")
+    p.add_argument("--db", type=Path, required=True)
+    p = steps.add_parser("upgrade")
+    p.add_argument("--db", type=Path, required=True)
+    for p in steps.choices.values():
+        p.add_argument("--json", type=Path, required=True)
+    args = parser.parse_args(argv)
+    {
+        "generate": generate,
+        "import": import_,
+        "export": export,
+        "arlens": arlens,
+        "pandas": pandas_,
+        "memory": memory,
+        "upgrade": upgrade,
+    }[args.step](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
