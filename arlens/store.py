@@ -58,6 +58,8 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None):
         self.con = con
         self.path = path
+        # DuckDB draws a progress bar on stdout for long queries: not in our CSV/JSON output.
+        con.execute("SET enable_progress_bar = false")
 
     @classmethod
     def open(cls, db: str | os.PathLike | None = None, read_only: bool = False) -> Store:

@@ -21,16 +21,13 @@ ar_start AS (
     GROUP BY d.currency
 ),
 sales AS (
-    -- Daily credit sales per customer first: the customer filter then touches far fewer rows.
-    SELECT s.currency, s.invoice_date, sum(s.amount) AS amount
-    FROM (
-        SELECT customer_id, currency, invoice_date, sum(amount) AS amount
-        FROM invoices
-        WHERE amount > 0 AND invoice_date <= $as_of
-          AND invoice_date > date_trunc('month', $as_of::DATE) - INTERVAL 24 MONTH
-          AND ($currency IS NULL OR currency = $currency)
-        GROUP BY ALL
-    ) s JOIN customers_in USING (customer_id)
+    -- Daily credit sales (a per-customer pre-sum barely shrinks 10M invoices: filter first).
+    SELECT currency, invoice_date, sum(amount) AS amount
+    FROM invoices
+    WHERE amount > 0 AND invoice_date <= $as_of
+      AND invoice_date > date_trunc('month', $as_of::DATE) - INTERVAL 24 MONTH
+      AND ($currency IS NULL OR currency = $currency)
+      AND customer_id IN (SELECT customer_id FROM customers_in)
     GROUP BY ALL
 ),
 window_sales AS (
@@ -102,15 +99,12 @@ ar AS (
     GROUP BY ALL
 ),
 sales AS (
-    SELECT s.currency, s.invoice_date, sum(s.amount) AS amount
-    FROM (
-        SELECT customer_id, currency, invoice_date, sum(amount) AS amount
-        FROM invoices
-        WHERE amount > 0 AND invoice_date <= $end
-          AND invoice_date > date_trunc('month', $start::DATE) - INTERVAL 24 MONTH
-          AND ($currency IS NULL OR currency = $currency)
-        GROUP BY ALL
-    ) s JOIN customers_in USING (customer_id)
+    SELECT currency, invoice_date, sum(amount) AS amount
+    FROM invoices
+    WHERE amount > 0 AND invoice_date <= $end
+      AND invoice_date > date_trunc('month', $start::DATE) - INTERVAL 24 MONTH
+      AND ($currency IS NULL OR currency = $currency)
+      AND customer_id IN (SELECT customer_id FROM customers_in)
     GROUP BY ALL
 ),
 window_sales AS (

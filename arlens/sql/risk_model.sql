@@ -9,7 +9,7 @@
 -- late and its trend; days to settle; share disputed); open balance, past due and past due over 30 days
 -- (invoices dated < d less applications dated < d); dispute, promise and collection activities
 -- dated < d; promises broken by d (promised date < d); utilisation of the credit limit (a current
--- snapshot: limits have no history). Targets ($scope): 'all' = every invoice and debit memo;
+-- snapshot: limits have no history; −1 without a limit). Targets ($scope): 'all' = every invoice and debit memo;
 -- 'score' = the documents open at $as_of and not yet more than $grace_days past due, plus one
 -- typical next invoice per customer dated $as_of + 1 (column target = 'next'), whose score is the
 -- customer's risk score. Events older than the oldest target are summed into one row per customer
@@ -162,8 +162,9 @@ SELECT t.target, t.invoice_id, t.customer_id, t.invoice_date, t.due_date,
        coalesce(o.past_due, 0) AS past_due,
        coalesce(o.past_due_30, 0) AS past_due_30,
        o.past_due / NULLIF(coalesce(i.amounts, 0) - coalesce(o.paid, 0), 0) AS past_due_share,
-       (coalesce(i.amounts, 0) - coalesce(o.paid, 0)) / NULLIF(cu.credit_limit::DOUBLE, 0)
-           AS credit_utilisation,
+       -- −1: no credit limit on record (a plain invoice register has none)
+       coalesce((coalesce(i.amounts, 0) - coalesce(o.paid, 0)) / NULLIF(cu.credit_limit::DOUBLE, 0),
+                -1) AS credit_utilisation,
        -- collectors' notes so far
        coalesce(n.disputes, 0) AS disputes_raised,
        coalesce(n.promises, 0) AS promises_made,
