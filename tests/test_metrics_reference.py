@@ -123,7 +123,8 @@ def _sort_key(value):
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    order = sorted(range(len(frame)), key=lambda i: [_sort_key(frame[k].iat[i]) for k in keys])
+    key_rows = list(frame[keys].itertuples(index=False, name=None))
+    order = sorted(range(len(frame)), key=lambda i: [_sort_key(v) for v in key_rows[i]])
     return frame.iloc[order].reset_index(drop=True)
 
 
@@ -157,26 +158,27 @@ def assert_same(
     problems = []
     if len(set(got_keys)) != len(got_keys):
         problems.append(f"duplicate keys in arlens: {sorted(got_keys, key=repr)}")
-    only_got = [k for k in got_keys if k not in set(want_keys)]
-    only_want = [k for k in want_keys if k not in set(got_keys)]
+    got_set, want_set = set(got_keys), set(want_keys)
+    only_got = {k for k in got_keys if k not in want_set}
+    only_want = {k for k in want_keys if k not in got_set}
     pd_opts = {"display.width": 250, "display.max_columns": 40, "display.max_colwidth": 60}
     with pd.option_context(*[x for kv in pd_opts.items() for x in kv]):
         if only_got:
-            rows = got[[k in set(only_got) for k in got_keys]]
+            rows = got[[k in only_got for k in got_keys]]
             problems.append(f"{len(rows)} rows only in arlens ({keys}):\n{_head(rows)}")
         if only_want:
-            rows = want[[k in set(only_want) for k in want_keys]]
+            rows = want[[k in only_want for k in want_keys]]
             problems.append(f"{len(rows)} rows only in the reference ({keys}):\n{_head(rows)}")
-        position = {k: i for i, k in enumerate(want_keys)}
+        columns = list(actual.columns)
+        ratio = [kinds.get(c) == "ratio" for c in columns]
+        want_rows = dict(zip(want_keys, want.itertuples(index=False, name=None), strict=True))
         cell_diffs = []
-        for i, key in enumerate(got_keys):
-            if key not in position:
+        for key, row in zip(got_keys, got.itertuples(index=False, name=None), strict=True):
+            other = want_rows.get(key)
+            if other is None:
                 continue
-            j = position[key]
-            for column in actual.columns:
-                a, b = got[column].iat[i], want[column].iat[j]
-                same = _ratio_equal(a, b) if kinds.get(column) == "ratio" else a == b
-                if not same:
+            for column, is_ratio, a, b in zip(columns, ratio, row, other, strict=True):
+                if not (_ratio_equal(a, b) if is_ratio else a == b):
                     cell_diffs.append({"key": key, "column": column, "arlens": a, "reference": b})
         if cell_diffs:
             problems.append(f"{len(cell_diffs)} cells differ:\n{_head(pd.DataFrame(cell_diffs))}")
@@ -296,6 +298,13 @@ def comparisons(case: dict) -> dict:
     }
 
 
+METRICS = ["bucket_labels", "open_items", "aging", "kpis", "trend", "roll_rates"]
+METRICS += ["concentration", "credit_review", "worklist"]
+# One exception class per metric, so that Hypothesis keeps (and shrinks) a separate example for
+# each metric that differs instead of one example for whichever differs most often.
+MISMATCH = {name: type(f"{name}_differs", (AssertionError,), {}) for name in METRICS}
+
+
 def compare_everything(store: Store, ledger: ref.Ledger, case: dict, only=None) -> None:
     """Run every comparison (or those named in `only`); fail once, listing every difference."""
     context = ", ".join(f"{k}={v!r}" for k, v in case.items())
@@ -305,7 +314,9 @@ def compare_everything(store: Store, ledger: ref.Ledger, case: dict, only=None) 
         ref.bucket_labels(case["basis"], case["edges"]),
     )
     if labels[0] != labels[1]:
-        failures.append(f"bucket_labels differ ({context}): {labels[0]} != {labels[1]}")
+        failures.append(
+            ("bucket_labels", f"bucket_labels differ ({context}): {labels[0]} != {labels[1]}")
+        )
     for name, (call, keys, kinds) in comparisons(case).items():
         if only and name not in only:
             continue
@@ -318,8 +329,9 @@ def compare_everything(store: Store, ledger: ref.Ledger, case: dict, only=None) 
                     f"worklist is not ordered by priority ({context}): {priorities}"
                 )
         except AssertionError as failure:
-            failures.append(str(failure))
-    assert not failures, "\n\n".join(failures)
+            failures.append((name, str(failure)))
+    if failures:
+        raise MISMATCH[failures[0][0]]("\n\n".join(message for _, message in failures))
 
 
 # -- random ledgers -------------------------------------------------------------------------------
@@ -364,9 +376,27 @@ def _days(draw, lo: int, hi: int) -> dt.timedelta:
     return draw(st.integers(lo, hi)) * DAY
 
 
+def _month_end(day: dt.date) -> dt.date:
+    return (pd.Timestamp(day) + pd.offsets.MonthEnd(0)).date()
+
+
 @st.composite
 def ledgers(draw) -> dict[str, list[dict]]:
-    """A small company: customers, invoices and memos, payments, promises."""
+    """A small company: customers, invoices and memos, payments, promises.
+
+    Dates come mostly from a small pool (month-ends among them) so that what makes the rules
+    bite happens often: claims on the same day, settlements on the as-of date or a month-end."""
+    pool = draw(st.lists(st.dates(D(2025, 1, 1), D(2026, 12, 31)), min_size=2, max_size=6))
+    pool += [_month_end(d) for d in pool[:2]]
+    any_day = st.sampled_from(pool) | st.dates(D(2025, 1, 1), D(2026, 12, 31))
+
+    def after(day: dt.date, most: int) -> dt.date:
+        """A day from `day` on: a pool day when one fits, else up to `most` days later."""
+        later = [d for d in pool if day <= d <= day + most * DAY]
+        if later and draw(st.booleans()):
+            return draw(st.sampled_from(later))
+        return day + _days(draw, 0, most)
+
     customers = []
     for k in range(draw(st.integers(2, 5))):
         customers.append(
@@ -375,7 +405,8 @@ def ledgers(draw) -> dict[str, list[dict]]:
                 "name": f"Customer {k + 1}",
                 "segment": draw(st.sampled_from(["SMB", "Enterprise", None])),
                 "country": draw(st.sampled_from(["US", "DE", None])),
-                "currency": draw(st.sampled_from(["USD", "EUR"])),
+                # Mostly USD and EUR; now and then a currency written with its code (CHF).
+                "currency": draw(st.sampled_from(["USD", "EUR", "USD", "EUR", "GBP", "CHF"])),
                 "payment_terms_days": draw(st.sampled_from([None, 0, 15, 30, 60])),
                 "credit_limit": draw(st.none() | st.integers(1_000, 3_000_000).map(_amount_text)),
                 "credit_limit_reviewed_on": draw(
@@ -389,37 +420,81 @@ def ledgers(draw) -> dict[str, list[dict]]:
     invoices, positive = [], []
     for k in range(draw(st.integers(1, 30))):
         customer = draw(st.sampled_from(customers))
-        day = draw(st.dates(D(2025, 1, 1), D(2026, 12, 31)))
+        day = draw(any_day)
         cents = draw(money)
+        terms = draw(st.none() | st.sampled_from([0, 1, 30, 31, 45, 60, 90]))
         row = {
             "invoice_id": f"INV{k:03d}",
             "customer_id": customer["customer_id"],
             "invoice_date": day,
-            "due_date": draw(st.none() | st.integers(0, 90).map(lambda n, d=day: d + n * DAY)),
+            "due_date": None if terms is None else day + terms * DAY,
             "amount": _amount_text(cents),
             "doc_type": draw(st.sampled_from(["invoice", "invoice", "invoice", "debit_memo"])),
             "currency": draw(st.sampled_from([None, customer["currency"]])),
-            "paid_date": day + _days(draw, 0, 150) if draw(st.integers(0, 6)) == 0 else None,
-            "written_off_on": day + _days(draw, 20, 400) if draw(st.integers(0, 9)) == 0 else None,
+            "paid_date": after(day, 150) if draw(st.integers(0, 6)) == 0 else None,
+            "written_off_on": after(day, 400) if draw(st.integers(0, 9)) == 0 else None,
             "_cents": cents,
         }
         invoices.append(row)
         positive.append(row)
 
+    def claim(target: dict) -> int:
+        """All of what the invoice asks, part of it, or more."""
+        whole = target["_cents"]
+        return draw(
+            st.sampled_from([whole, whole // 2 or 1])
+            | st.integers(1, whole)
+            | st.integers(whole + 1, 2 * whole + 100)
+        )
+
+    payments = []
+    for k in range(draw(st.integers(0, 25))):
+        kind = draw(st.sampled_from(["invoice", "invoice", "invoice", "on_account", "unknown"]))
+        if kind == "invoice":
+            target = draw(st.sampled_from(positive))
+            invoice_id = target["invoice_id"]
+            customer = next(c for c in customers if c["customer_id"] == target["customer_id"])
+            # Mostly on or after the invoice date; now and then before it (a prepayment).
+            if draw(st.integers(0, 9)) == 0:
+                day = target["invoice_date"] - _days(draw, 1, 10)
+            else:
+                day = after(target["invoice_date"], 200)
+            cents = claim(target)
+            # A payment naming a known invoice may leave the customer to the invoice.
+            customer_id = draw(st.sampled_from([customer["customer_id"], None]))
+        else:
+            customer = draw(st.sampled_from(customers))
+            customer_id = customer["customer_id"]
+            invoice_id = "INV404" if kind == "unknown" else None
+            day, cents = draw(any_day), draw(money)
+        payments.append(
+            {
+                "payment_id": f"P{k:03d}",
+                "customer_id": customer_id,
+                "payment_date": day,
+                "amount": _amount_text(cents),
+                "invoice_id": invoice_id,
+                "currency": draw(st.sampled_from([None, customer["currency"]])),
+            }
+        )
+
     for k in range(draw(st.integers(0, 6))):
         target = draw(st.none() | st.sampled_from(positive) | st.just("unknown"))
         if isinstance(target, dict):
-            customer_id, day = target["customer_id"], target["invoice_date"] + _days(draw, 0, 150)
-            cents = draw(
-                st.sampled_from([target["_cents"]])
-                | st.integers(1, target["_cents"])
-                | st.integers(target["_cents"] + 1, target["_cents"] + 100_000)
-            )
+            customer_id = target["customer_id"]
+            # Often on the day a payment for the same invoice came in: who settles first?
+            paid_on = [
+                p["payment_date"] for p in payments if p["invoice_id"] == target["invoice_id"]
+            ]
+            if paid_on and draw(st.booleans()):
+                day = draw(st.sampled_from(paid_on))
+            else:
+                day = after(target["invoice_date"], 150)
+            cents = claim(target)
             applies_to = target["invoice_id"]
         else:
             customer_id = draw(st.sampled_from(customers))["customer_id"]
-            day = draw(st.dates(D(2025, 1, 1), D(2026, 12, 31)))
-            cents = draw(money)
+            day, cents = draw(any_day), draw(money)
             applies_to = "INV999" if target == "unknown" else None
         invoices.append(
             {
@@ -432,42 +507,10 @@ def ledgers(draw) -> dict[str, list[dict]]:
             }
         )
 
-    payments = []
-    for k in range(draw(st.integers(0, 25))):
-        kind = draw(st.sampled_from(["invoice", "invoice", "invoice", "on_account", "unknown"]))
-        if kind == "invoice":
-            target = draw(st.sampled_from(positive))
-            invoice_id = target["invoice_id"]
-            customer = next(c for c in customers if c["customer_id"] == target["customer_id"])
-            day = target["invoice_date"] + _days(draw, -10, 200)
-            cents = draw(
-                st.sampled_from([target["_cents"]])
-                | st.integers(1, target["_cents"])
-                | st.integers(target["_cents"] + 1, 2 * target["_cents"] + 100)
-            )
-            # A payment naming a known invoice may leave the customer to the invoice.
-            customer_id = draw(st.sampled_from([customer["customer_id"], None]))
-        else:
-            customer = draw(st.sampled_from(customers))
-            customer_id = customer["customer_id"]
-            invoice_id = "INV404" if kind == "unknown" else None
-            day = draw(st.dates(D(2025, 1, 1), D(2026, 12, 31)))
-            cents = draw(money)
-        payments.append(
-            {
-                "payment_id": f"P{k:03d}",
-                "customer_id": customer_id,
-                "payment_date": day,
-                "amount": _amount_text(cents),
-                "invoice_id": invoice_id,
-                "currency": draw(st.sampled_from([None, customer["currency"]])),
-            }
-        )
-
     activities = []
     for k in range(draw(st.integers(0, 8))):
         customer = draw(st.sampled_from(customers))
-        day = draw(st.dates(D(2025, 1, 1), D(2026, 12, 31)))
+        day = draw(any_day)
         promise = draw(st.booleans())
         activities.append(
             {
@@ -499,7 +542,25 @@ edges_strategy = st.just((30, 60, 90, 120)) | st.lists(
 @st.composite
 def cases(draw, tables: dict[str, list[dict]]) -> dict:
     customers = tables["customers"]
-    as_of = draw(st.dates(D(2024, 12, 1), D(2027, 6, 30)))
+    edges = draw(edges_strategy)
+    days = sorted(
+        {v for rows in tables.values() for row in rows for v in row.values() if isinstance(v, D)}
+    )
+    dues = sorted({row["due_date"] for row in tables["invoices"] if row.get("due_date")})
+    where = draw(
+        st.sampled_from(["anywhere", "near a date", "near a date", "on an edge", "month-end"])
+    )
+    if where == "near a date":  # settlements, promises and invoices on the day itself
+        as_of = draw(st.sampled_from(days)) + _days(draw, -1, 1)
+    elif where == "on an edge" and dues:  # days past due exactly at a bucket bound
+        as_of = (
+            draw(st.sampled_from(dues))
+            + (draw(st.sampled_from(edges)) + draw(st.integers(0, 1))) * DAY
+        )
+    elif where == "month-end":
+        as_of = _month_end(draw(st.sampled_from(days)))
+    else:
+        as_of = draw(st.dates(D(2024, 12, 1), D(2027, 6, 30)))
     filters = None
     if draw(st.integers(0, 2)) == 0:
         key = draw(
@@ -510,7 +571,7 @@ def cases(draw, tables: dict[str, list[dict]]) -> dict:
     return {
         "as_of": as_of,
         "basis": draw(st.sampled_from(["due", "invoice"])),
-        "edges": draw(edges_strategy),
+        "edges": edges,
         "group_by": draw(st.sampled_from(list(GROUP_COLUMN))),
         "net_unapplied": draw(st.booleans()),
         "filters": filters,
@@ -535,6 +596,78 @@ def test_metrics_match_the_reference_on_random_ledgers(ledger_and_case):
         import_ledger(store, Path(folder), tables)
         ledger = ref.load_ledger(store)
         compare_everything(store, ledger, case)
+
+
+# -- boundaries, by hand ----------------------------------------------------------------------------
+
+BOUNDARY_LEDGER = {
+    "customers": [
+        {"customer_id": "0001", "segment": "SMB", "country": "US", "currency": "USD",
+         "credit_limit": "150.00", "credit_limit_reviewed_on": D(2023, 3, 31), "salesperson": "Ann"},
+        {"customer_id": "0002", "segment": "Enterprise", "country": "DE", "currency": "EUR",
+         "credit_limit": None, "credit_limit_reviewed_on": None, "salesperson": None},
+    ],
+    "invoices": [
+        # Paid by a payment and a credit memo on the same day that together bring too much.
+        {"invoice_id": "A1", "customer_id": "0001", "invoice_date": D(2025, 1, 15),
+         "due_date": D(2025, 2, 14), "amount": "100.00"},
+        {"invoice_id": "M1", "customer_id": "0001", "invoice_date": D(2025, 3, 31),
+         "amount": "-60.00", "doc_type": "credit_memo", "applies_to": "A1"},
+        # Due exactly 30 and 31 days before 31 March; one settled on a month-end.
+        {"invoice_id": "A2", "customer_id": "0001", "invoice_date": D(2025, 1, 30),
+         "due_date": D(2025, 3, 1), "amount": "123.50", "paid_date": D(2025, 4, 30)},
+        {"invoice_id": "A3", "customer_id": "0001", "invoice_date": D(2025, 1, 28),
+         "due_date": D(2025, 2, 28), "amount": "50.00", "doc_type": "debit_memo"},
+        # Written off on a month-end, after a partial payment made before it was issued.
+        {"invoice_id": "B1", "customer_id": "0002", "invoice_date": D(2024, 11, 30),
+         "due_date": D(2024, 12, 30), "amount": "1000.00", "written_off_on": D(2025, 2, 28)},
+        {"invoice_id": "B2", "customer_id": "0002", "invoice_date": D(2025, 2, 1),
+         "due_date": D(2025, 3, 3), "amount": "2000.00"},
+        {"invoice_id": "M2", "customer_id": "0002", "invoice_date": D(2025, 3, 31),
+         "amount": "-25.00", "doc_type": "credit_memo"},
+    ],
+    "payments": [
+        {"payment_id": "P1", "customer_id": "0001", "payment_date": D(2025, 3, 31),
+         "amount": "70.00", "invoice_id": "A1"},
+        {"payment_id": "P2", "customer_id": "0002", "payment_date": D(2024, 11, 25),
+         "amount": "400.00", "invoice_id": "B1"},
+        {"payment_id": "P3", "customer_id": "0002", "payment_date": D(2025, 3, 31),
+         "amount": "3000.00", "invoice_id": "B2"},
+    ],
+    "activities": [
+        # Promised for 31 March (open on the day), and two broken promises, one logged late.
+        {"activity_id": "C1", "customer_id": "0001", "activity_date": D(2025, 3, 20),
+         "kind": "promise", "promised_date": D(2025, 3, 31), "outcome": "kept"},
+        {"activity_id": "C2", "customer_id": "0001", "activity_date": D(2025, 3, 1),
+         "kind": "promise", "promised_date": D(2025, 3, 10), "outcome": "broken"},
+        {"activity_id": "C3", "customer_id": "0001", "activity_date": D(2025, 4, 5),
+         "kind": "promise", "promised_date": D(2025, 3, 25), "outcome": "broken"},
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "as_of", [D(2025, 3, 30), D(2025, 3, 31), D(2025, 4, 1), D(2025, 4, 30), D(2025, 5, 31)]
+)
+@pytest.mark.parametrize("edges", [(30, 60, 90, 120), (29, 30, 31)])
+def test_metrics_match_the_reference_on_the_boundaries(tmp_path, as_of, edges):
+    """Same-day claims, settlements on the as-of date and on month-ends, days past due on a
+    bucket edge, a promise due on the day and one logged after it was broken."""
+    tables = {t: BOUNDARY_LEDGER.get(t, []) for t in TABLES}
+    with Store.memory() as store:
+        import_ledger(store, tmp_path, tables)
+        case = {
+            "as_of": as_of,
+            "basis": "due",
+            "edges": edges,
+            "group_by": "customer",
+            "net_unapplied": True,
+            "filters": None,
+            "window_days": 90,
+            "trend_start": D(2024, 11, 1),
+            "roll_months": 4,
+        }
+        compare_everything(store, ref.load_ledger(store), case)
 
 
 # -- the bundled sample ---------------------------------------------------------------------------

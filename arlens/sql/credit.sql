@@ -19,7 +19,7 @@ last_payment AS (
 broken AS (
     SELECT customer_id, count(*) AS broken_promises_90d
     FROM activities
-    WHERE kind = 'promise' AND lower(outcome) = 'broken'
+    WHERE kind = 'promise' AND lower(outcome) = 'broken' AND activity_date <= $as_of
       AND promised_date > $as_of::DATE - 90 AND promised_date <= $as_of
     GROUP BY customer_id
 ),
