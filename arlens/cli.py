@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--upgrade", action="store_true", help="bring a file from an older AR Lens up to date"
     )
+    _add_db(p)
+
+    p = commands.add_parser(
+        "train", help="train the late-payment risk model; prints its validation as JSON"
+    )
+    p.add_argument("--cutoff", type=dt.date.fromisoformat,
+                   help="train on invoices issued before this date, test on the rest (default: automatic)")  # fmt: skip
+    p.add_argument(
+        "--grace-days", type=int, default=0, help="days after due that still count as on time"
+    )
+    p.add_argument(
+        "--models", type=Path, help="model folder (default: $ARLENS_MODEL_DIR, else data/models)"
+    )
+    _add_db(p)
+
+    p = commands.add_parser(
+        "score", help="score every open invoice and customer with the risk model"
+    )
+    p.add_argument(
+        "--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: newest document)"
+    )
+    p.add_argument(
+        "--models", type=Path, help="model folder (default: $ARLENS_MODEL_DIR, else data/models)"
+    )
+    p.add_argument("--allow-stale", action="store_true",
+                   help="score with a model trained on older data (the scores say so)")  # fmt: skip
     _add_db(p)
 
     p = commands.add_parser(
@@ -197,7 +224,12 @@ def _report(store: Store, args, as_of: dt.date, filters: dict):
         return metrics.cash_conversion_cycle(store, filters.get("currency")), {}
     if name == "credit-review":
         return metrics.credit_review(store, as_of, filters), {}
-    return metrics.worklist(store, as_of, filters), {}
+    from models.risk import customer_risk_scores  # the stored scores of `arlens score`
+
+    scores = customer_risk_scores(store)
+    return metrics.worklist(store, as_of, filters, risk_scores=scores), {
+        "risk_scored_customers": len(scores)
+    }
 
 
 def relativedelta_months(months: int) -> dt.timedelta:
@@ -227,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreError, ImportFailed, ValueError) as error:
         print(f"arlens: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `arlens worklist | head`: the reader has gone; stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def cmd_import(args) -> int:
@@ -300,6 +336,41 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from models import risk  # scikit-learn is loaded for this command only
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"{fraction:4.0%} {message}", file=sys.stderr)
+
+    with Store.open(args.db, read_only=True) as store:
+        report = risk.train(
+            store,
+            cutoff=args.cutoff,
+            grace_days=args.grace_days,
+            model_dir=risk.resolve_model_dir(args.models),
+            progress=progress,
+        )
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+def cmd_score(args) -> int:
+    from models import risk
+
+    with Store.open(args.db) as store:
+        as_of = args.as_of or metrics.latest_activity_date(store)
+        if as_of is None:
+            raise StoreError("the store has no invoices or payments yet: import some first")
+        result = risk.score(
+            store,
+            as_of,
+            model_dir=risk.resolve_model_dir(args.models),
+            allow_stale=args.allow_stale,
+        )
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
 def cmd_personas(args) -> int:
     from models import personas  # scikit-learn is loaded for this command only
 
@@ -325,4 +396,6 @@ COMMANDS = {
     "imports": cmd_imports,
     "status": cmd_status,
     "personas": cmd_personas,
+    "train": cmd_train,
+    "score": cmd_score,
 }

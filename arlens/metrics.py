@@ -104,6 +104,18 @@ def filter_values(store: Store) -> dict[str, list[str]]:
     return values
 
 
+def results_stamp(store: Store) -> str:
+    """When the models last wrote results (personas, risk scores). Writing them does not change
+    the data version, so cached pages key on this too."""
+    tables = {name for (name,) in store.rows("SELECT table_name FROM duckdb_tables()")}
+    stamps = [
+        str(store.value(f"SELECT max({column}) FROM {table}"))
+        for table, column in (("persona_runs", "computed_at"), ("invoice_scores", "scored_at"))
+        if table in tables
+    ]
+    return "|".join(stamps)
+
+
 def import_history(store: Store) -> pd.DataFrame:
     """Every import, newest first."""
     return store.df(queries.sql("overview", "import_history"))

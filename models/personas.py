@@ -672,7 +672,7 @@ def _statements(sql: str) -> list[str]:
 
 def _save(store: Store, result: PersonaResult) -> dict:
     """Write one run in one transaction, replacing an earlier run for the same date, and bump the
-    data version so that the pages' caches (the worklist's included) see the new personas."""
+    data version it was computed on; pages see the new run through its computed_at."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = result.personas.assign(as_of=result.as_of, computed_at=now)
     moves = result.migrations.assign(as_of=result.as_of)
@@ -685,7 +685,9 @@ def _save(store: Store, result: PersonaResult) -> dict:
                 store.execute(statement)
             for statement in _statements(queries.sql("personas", "delete_run")):
                 store.execute(statement, {"as_of": result.as_of})
-            version = store.bump_data_version()
+            # Not a new data version (that would make the risk model look stale): the pages'
+            # caches key on arlens.metrics.results_stamp, which sees this run's computed_at.
+            version = store.data_version()
             store.execute(queries.sql("personas", "insert_personas"))
             store.execute(queries.sql("personas", "insert_migrations"))
             store.execute(

@@ -6,7 +6,7 @@ import streamlit as st
 
 from arlens.metrics import bucket_labels
 from ui import charts
-from ui.data import query, require_data, stop_if_empty
+from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import days, money, percent
 
@@ -110,3 +110,19 @@ with right:
             "max_days_past_due": st.column_config.NumberColumn("Oldest (days)"),
         },
     )  # fmt: skip
+
+st.subheader("Expected collections, next 8 weeks")
+forecast = risk_query("expected_collections", as_of=day, weeks=8, currency=cur)
+if forecast is None or forecast.empty:
+    st.caption(
+        "Score the open invoices with the late-payment model (`arlens train`, then `arlens score`, "
+        "or the Late-payment risk page) to see which weeks the cash is expected in."
+    )
+else:
+    scored = risk_query("scores_info")
+    weeks = forecast.assign(week=[f"{d:%d %b}" for d in forecast["week_start"]])
+    st.plotly_chart(charts.bars(weeks, "week", "expected_amount", cur), key="cash_forecast")
+    st.caption(
+        f"Open amounts by the week (from Monday) of their expected payment date, from the risk "
+        f"scores as of {scored['as_of']:%d %b %Y}; items more than 120 days past due are left out."
+    )

@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from ui.data import query, require_data, stop_if_empty
+from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
 
@@ -13,7 +13,9 @@ st.title("Collections worklist")
 require_data()
 day, cur, where = as_of(), currency(), filters()
 
-work = query("worklist", as_of=day, filters=where)
+work = query(
+    "worklist", as_of=day, filters=where, risk_scores=risk_query("customer_risk_scores") or None
+)
 stop_if_empty(work, "past-due customers")
 st.caption(f"{len(work):,} customers with past due on {day:%d %B %Y}, most valuable to collect first "
            "(Σ open amount × days past due).")  # fmt: skip

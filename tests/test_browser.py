@@ -29,9 +29,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(db: Path):
+def start_app(db: Path, model_dir: Path | None = None):
     """`streamlit run` on a free port over `db`; polls /_stcore/health until it answers."""
     port = free_port()
+    env = {**os.environ, "ARLENS_MODEL_DIR": str(model_dir or db.parent / "models")}
     process = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"),
@@ -39,7 +40,7 @@ def start_app(db: Path):
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--", "--db", str(db),
         ],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -57,8 +58,22 @@ def start_app(db: Path):
 
 
 @pytest.fixture(scope="module")
-def app_url(sample_db):
-    url, process = start_app(sample_db)
+def app_url(sample_db, tmp_path_factory):
+    """The sample with a trained risk model, scores and personas: every panel has something."""
+    import shutil
+
+    from arlens.store import Store
+    from models import personas, risk
+
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "sample.duckdb"
+    shutil.copy(sample_db, db)
+    with Store.open(db) as store:
+        day = store.value("SELECT max(invoice_date) FROM invoices")
+        risk.train(store, model_dir=folder / "models")
+        risk.score(store, day, model_dir=folder / "models")
+        personas.run_report(store, day, save=True)
+    url, process = start_app(db, folder / "models")
     yield url
     process.terminate()
     process.wait(timeout=10)

@@ -62,20 +62,38 @@ def data_version() -> int | None:
     if "version" not in _current:
         store = _store()
         _current["version"] = store.data_version() if store is not None else None
+        _current["results"] = metrics.results_stamp(store) if store is not None else ""
     return _current["version"]
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(name: str, db: str, version: int, params: dict, _store: Store):
+def _cached(name: str, db: str, version: int, results: str, params: dict, _store: Store):
     return getattr(metrics, name)(_store, **params)
 
 
 def query(name: str, **params):
-    """Run `arlens.metrics.<name>` on the store, cached until the data version changes."""
+    """Run `arlens.metrics.<name>` on the store, cached until the data (or a model's stored
+    results: personas, risk scores) change."""
     version = data_version()
     if version is None:
         return None
-    return _cached(name, str(db_path()), version, params, _store())
+    return _cached(name, str(db_path()), version, _current["results"], params, _store())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _cached_risk(name: str, db: str, version: int, results: str, params: dict, _store: Store):
+    from models import risk as risk_model
+
+    return getattr(risk_model, name)(_store, **params)
+
+
+def risk_query(name: str, **params):
+    """Run `models.risk.<name>` (stored risk scores) on the store, cached until the data or the
+    scores change (`arlens score` rewrites the scores without a new data version)."""
+    version = data_version()
+    if version is None:
+        return None
+    return _cached_risk(name, str(db_path()), version, _current["results"], params, _store())
 
 
 def require_data() -> None:

@@ -9,6 +9,7 @@ PAGES = [
     ("pages/worklist.py", "Collections worklist", ":material/call:", "Receivables"),
     ("pages/credit.py", "Credit limits", ":material/credit_score:", "Risk"),
     ("pages/bad_debt.py", "Bad-debt exposure", ":material/warning:", "Risk"),
+    ("pages/risk.py", "Late-payment risk", ":material/trending_up:", "Risk"),
     ("pages/personas.py", "Customer personas", ":material/groups:", "Risk"),
     ("pages/data.py", "Data", ":material/upload_file:", "Data"),
 ]

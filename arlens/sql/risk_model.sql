@@ -1,19 +1,23 @@
 -- The late-payment risk model (models/risk.py): point-in-time features, labels, and the tables
--- its scores are kept in. "Late" = settled more than $grace_days after the due date (DESIGN.md §4).
+-- its scores are kept in. "Late" = settled more than $grace_days after the due date
+-- (DESIGN.md §4).
 -- No future leaks: an invoice's features use only rows dated strictly before its invoice date.
 
 -- name: features
 -- One row per target document with what was known the day before its invoice date d, about its
--- customer: earlier invoices (count, usual amount, tenure); earlier settlements with settled_on < d
--- (count; share late, write-offs included; mean, spread, last and recent (90-day half-life) days
--- late and its trend; days to settle; share disputed); open balance, past due and past due over 30 days
--- (invoices dated < d less applications dated < d); dispute, promise and collection activities
--- dated < d; promises broken by d (promised date < d); utilisation of the credit limit (a current
--- snapshot: limits have no history; −1 without a limit). Targets ($scope): 'all' = every invoice and debit memo;
--- 'score' = the documents open at $as_of and not yet more than $grace_days past due, plus one
--- typical next invoice per customer dated $as_of + 1 (column target = 'next'), whose score is the
--- customer's risk score. Events older than the oldest target are summed into one row per customer
--- before the running totals, which keeps scoring fast without changing any value.
+-- customer: earlier invoices (count, usual amount, tenure); earlier settlements with
+-- settled_on < d (count; share late, write-offs included; mean, spread, last and recent
+-- (90-day half-life) days late and its trend; days to settle; share disputed); open balance,
+-- past due and past due over 30 days (invoices dated < d less applications dated < d); dispute,
+-- promise and collection activities dated < d; promises broken by d (promised date < d);
+-- utilisation of the credit limit (a current snapshot: limits have no history; −1 without one).
+-- Targets ($scope): 'all' = every invoice and debit memo; 'score' = the documents open at
+-- $as_of and not yet more than $grace_days past due, plus one typical next invoice per customer
+-- dated $as_of + 1 (column target = 'next'), whose score is the customer's risk score.
+-- Events older than the oldest target are summed into one row per customer before the running
+-- totals, which keeps scoring fast without changing any value. Sums of money are rounded to the
+-- cent and ratios to 6 places, so that the order DuckDB adds in (in parallel) cannot move a
+-- value across a split of the trees.
 WITH docs AS (
     SELECT invoice_id, customer_id, invoice_date, due_date, amount::DOUBLE AS amount, doc_type,
            currency, disputed, written_off_on, settled_on
@@ -133,7 +137,7 @@ first_invoice AS (
 SELECT t.target, t.invoice_id, t.customer_id, t.invoice_date, t.due_date,
        -- the invoice itself
        t.amount,
-       t.amount / (i.amounts / i.invoices) AS amount_vs_usual,
+       round(t.amount / (i.amounts / i.invoices), 6) AS amount_vs_usual,
        (t.due_date - t.invoice_date)::DOUBLE AS terms_days,
        month(t.invoice_date)::VARCHAR AS month,
        coalesce(t.doc_type, 'invoice') AS doc_type,
@@ -147,24 +151,27 @@ SELECT t.target, t.invoice_id, t.customer_id, t.invoice_date, t.due_date,
        -- how earlier invoices were paid
        coalesce(s.settled, 0) AS settled_count,
        s.late / s.settled AS late_share,
-       s.weighted_late / s.weight AS late_share_recent,
+       round(s.weighted_late / s.weight, 6) AS late_share_recent,
        s.days_late / s.settled AS days_late_mean,
-       CASE WHEN s.settled >= 2 THEN sqrt(greatest(s.days_late_squared / s.settled
-                                                   - power(s.days_late / s.settled, 2), 0)) END
-           AS days_late_sd,
-       s.weighted_days_late / s.weight AS days_late_recent,
-       s.weighted_days_late / s.weight - s.days_late / s.settled AS days_late_trend,
+       CASE WHEN s.settled >= 2
+            THEN round(sqrt(greatest(s.days_late_squared / s.settled
+                                     - power(s.days_late / s.settled, 2), 0)), 4)
+       END AS days_late_sd,
+       round(s.weighted_days_late / s.weight, 4) AS days_late_recent,
+       round(s.weighted_days_late / s.weight - s.days_late / s.settled, 4) AS days_late_trend,
        s.last_days_late,
        s.days_to_settle / s.settled AS days_to_settle_mean,
        s.disputed / s.settled AS disputed_share,
        -- what was owed then
-       coalesce(i.amounts, 0) - coalesce(o.paid, 0) AS open_balance,
-       coalesce(o.past_due, 0) AS past_due,
-       coalesce(o.past_due_30, 0) AS past_due_30,
-       o.past_due / NULLIF(coalesce(i.amounts, 0) - coalesce(o.paid, 0), 0) AS past_due_share,
+       round(coalesce(i.amounts, 0) - coalesce(o.paid, 0), 2) AS open_balance,
+       round(coalesce(o.past_due, 0), 2) AS past_due,
+       round(coalesce(o.past_due_30, 0), 2) AS past_due_30,
+       round(round(o.past_due, 2)
+             / NULLIF(round(coalesce(i.amounts, 0) - coalesce(o.paid, 0), 2), 0), 6)
+           AS past_due_share,
        -- −1: no credit limit on record (a plain invoice register has none)
-       coalesce((coalesce(i.amounts, 0) - coalesce(o.paid, 0)) / NULLIF(cu.credit_limit::DOUBLE, 0),
-                -1) AS credit_utilisation,
+       coalesce(round(round(coalesce(i.amounts, 0) - coalesce(o.paid, 0), 2)
+                      / NULLIF(cu.credit_limit::DOUBLE, 0), 6), -1) AS credit_utilisation,
        -- collectors' notes so far
        coalesce(n.disputes, 0) AS disputes_raised,
        coalesce(n.promises, 0) AS promises_made,
@@ -232,8 +239,8 @@ CREATE TABLE IF NOT EXISTS invoice_scores (
     open_amount           DECIMAL(18,2) NOT NULL,
     days_past_due         INTEGER NOT NULL,
     p_late                DOUBLE NOT NULL,   -- 1 when already more than grace_days past due
-    p_model               DOUBLE,            -- the model's P(late) from what was known on the invoice date
-                                             -- (NULL when already late: the model is not asked)
+    p_model               DOUBLE,            -- the model's P(late) from what was known on the
+                                             -- invoice date (NULL when already late: not asked)
     already_late          BOOLEAN NOT NULL,
     expected_days_late    DOUBLE,
     expected_payment_date DATE,              -- NULL: collection doubtful (long past due)
@@ -271,6 +278,10 @@ INSERT INTO customer_scores BY NAME SELECT * FROM new_customer_scores;
 -- Whether `arlens score` has written scores into this store.
 SELECT count(*) FROM duckdb_tables()
 WHERE table_name = 'customer_scores' AND database_name = current_database() AND schema_name = 'main'
+
+-- name: scored_customers
+-- How many customers the last `arlens score` scored (0: the tables exist but hold nothing).
+SELECT count(*) FROM customer_scores
 
 -- name: scores_info
 -- What the stored scores were computed with: as-of date, model, data version, when, how many.
@@ -310,7 +321,8 @@ LEFT JOIN expected e ON e.week_start = w.week_start AND e.currency IS NOT DISTIN
 ORDER BY c.currency, w.week_start
 
 -- name: ranked_invoices
--- Open documents by expected loss (open amount × P(late)), largest first, in $currency (NULL: all).
+-- Open documents by expected loss (open amount × P(late)), largest first, in $currency
+-- (NULL: every currency).
 SELECT s.invoice_id, s.customer_id, c.name, s.currency, s.due_date, s.days_past_due,
        s.open_amount::DOUBLE AS open_amount, s.p_late, s.expected_loss, s.expected_payment_date,
        s.reasons

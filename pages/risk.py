@@ -1,0 +1,169 @@
+"""Late-payment risk: which open invoices will be paid late, and how far to trust the model."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from arlens.store import Store, StoreError
+from models import risk
+from models.risk_eval import METRIC_NAMES, METRICS
+from ui.data import db_path, open_for_import, require_data
+from ui.filters import as_of, currency
+from ui.format import money, percent
+
+SCORERS = {
+    "model": "Model",
+    "logistic": "Logistic baseline",
+    "historical_rate": "Historical late rate",
+}
+COLOURS = {"model": "#2b6cb0", "logistic": "#d97706", "historical_rate": "#6b7280"}
+LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
+
+st.title("Late-payment risk")
+require_data()
+day, cur = as_of(), currency()
+model_dir = risk.resolve_model_dir()
+
+with Store.open(db_path(), read_only=True) as store:
+    try:
+        card, problem = risk.model_card(model_dir, store), None
+    except risk.ModelError as error:
+        card, problem = None, str(error)
+    info = risk.scores_info(store)
+    ranked = risk.ranked_invoices(store, cur, limit=500) if info else None
+    spread = risk.score_distribution(store, cur) if info else None
+
+
+def run(cutoff=None, grace_days=None, train: bool = True) -> None:
+    """Retrain (reading the store) and score (writing it) with a progress bar."""
+    bar = st.progress(0.0, text="Starting…")
+    try:
+        if train:
+            with Store.open(db_path(), read_only=True) as reader:
+                risk.train(reader, cutoff=cutoff, grace_days=grace_days, model_dir=model_dir,
+                           progress=lambda f, text: bar.progress(0.8 * f, text=text))  # fmt: skip
+        with open_for_import() as writer:
+            risk.score(writer, day, model_dir=model_dir,
+                       progress=lambda f, text: bar.progress(0.8 + 0.2 * f, text=f"Scoring: {text}"))  # fmt: skip
+    except (risk.ModelError, StoreError) as error:
+        bar.empty()
+        st.error(str(error))
+        return
+    st.rerun()
+
+
+def retrain_form() -> None:
+    with st.form("risk_retrain"):
+        left, right = st.columns(2)
+        cutoff = left.date_input("Cut-off (blank: automatic)", value=None, key="risk_cutoff",
+                                 help="Train on invoices issued before it, test on those after.")  # fmt: skip
+        grace = right.number_input("Grace days", min_value=0, max_value=90, step=1, key="risk_grace",
+                                   value=int(card["grace_days"]) if card else 0,
+                                   help="Days after due that still count as on time.")  # fmt: skip
+        if st.form_submit_button("Retrain and score", type="primary", key="risk_retrain_button"):
+            run(cutoff, int(grace))
+
+
+if card is None:
+    st.info(
+        "No late-payment model yet. Train one here (about a minute for a million invoices), or "
+        "from a shell: `arlens train` then `arlens score`."
+        + (f"\n\nThe saved model cannot be used: {problem}" if problem else "")
+    )
+    retrain_form()
+    st.stop()
+
+if card["stale"]:
+    st.warning(f"The model is stale: {card['stale_reason']}.")
+test, train = card["test"], card["train"]
+st.caption(
+    f"Model {card['model_version']} · late = paid more than {card['grace_days']} days after due · "
+    f"trained on {train['invoices']:,} invoices issued before {card['cutoff']}, tested on "
+    f"{test['invoices']:,} issued from then to {card['data_end']} ({percent(test['late_share'])} late)."
+)
+
+st.subheader("How good is it?")
+table = pd.DataFrame({SCORERS[s]: [card["metrics"][s][m] for m in METRICS] for s in SCORERS},
+                     index=[METRIC_NAMES[m] for m in METRICS])  # fmt: skip
+st.dataframe(table, key="risk_metrics", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table})  # fmt: skip
+for metric, reason in card["refused"].items():
+    st.caption(f"{METRIC_NAMES[metric]} not reported: {reason}.")
+
+left, right = st.columns(2)
+curves = card.get("curves") or {}
+if curves:
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect",
+                               line=dict(color="#d1d5db", dash="dot")))  # fmt: skip
+    for key, name in SCORERS.items():
+        c = curves["calibration"][key]
+        fig.add_scatter(x=c["predicted"], y=c["observed"], name=name, mode="lines+markers",
+                        line=dict(color=COLOURS[key]))  # fmt: skip
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=LEGEND)
+    fig.update_xaxes(title="predicted P(late)", tickformat=".0%")
+    fig.update_yaxes(title="observed share late", tickformat=".0%")
+    left.markdown("**Calibration** (test invoices, 10 equal groups)")
+    left.plotly_chart(fig, key="risk_calibration")
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Chance",
+                               line=dict(color="#d1d5db", dash="dot")))  # fmt: skip
+    for key, name in SCORERS.items():
+        c = curves["roc"][key]
+        auc = card["metrics"][key]["roc_auc"]
+        fig.add_scatter(x=c["fpr"], y=c["tpr"], name=f"{name} ({auc:.3f})", mode="lines",
+                        line=dict(color=COLOURS[key]))  # fmt: skip
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=LEGEND)
+    fig.update_xaxes(title="false positive rate")
+    fig.update_yaxes(title="true positive rate")
+    right.markdown("**ROC curves** (test invoices)")
+    right.plotly_chart(fig, key="risk_roc")
+
+left, right = st.columns(2)
+importance = pd.DataFrame(card["feature_importance"])
+if not importance.empty:
+    top = importance.head(15).iloc[::-1]
+    fig = go.Figure(
+        go.Bar(x=top["importance"], y=top["feature"], orientation="h", marker_color="#2b6cb0")
+    )
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
+    fig.update_xaxes(title="drop in ROC AUC when shuffled")
+    left.markdown("**Feature importance**")
+    left.plotly_chart(fig, key="risk_importance")
+else:
+    left.caption(f"Feature importance {card['feature_importance_note']}.")
+if spread is not None and len(spread):
+    fig = go.Figure(go.Bar(x=spread["p_from"] + 0.025, y=spread["invoices"], width=0.045, marker_color="#d97706"))  # fmt: skip
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
+    fig.update_xaxes(title="P(late)", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(title="open invoices")
+    right.markdown("**Scores of open invoices not yet late**")
+    right.plotly_chart(fig, key="risk_distribution")
+
+st.subheader("Open invoices by expected loss")
+if info is None:
+    st.info("The open invoices have not been scored yet.")
+else:
+    st.caption(
+        f"Scored as of {info['as_of']:%d %B %Y} with model {info['model_version']}"
+        + (" (a stale model)" if info["stale_model"] else "")
+        + (" · data changed since: score again" if not info["current"] else "")
+        + ". Expected loss = open amount × P(late); P(late) is 1 once an invoice is past due."
+    )
+    if info["as_of"] != day and st.button(f"Score as of {day:%d %b %Y}", key="risk_rescore"):
+        run(train=False)
+    st.dataframe(
+        ranked, hide_index=True, key="risk_ranked",
+        column_config={
+            "invoice_id": "Invoice", "customer_id": "Customer id", "name": "Customer",
+            "currency": "Currency", "due_date": st.column_config.DateColumn("Due"),
+            "days_past_due": "Days past due",
+            "open_amount": st.column_config.NumberColumn("Open", format="accounting"),
+            "p_late": st.column_config.ProgressColumn("P(late)", min_value=0.0, max_value=1.0, format="percent"),
+            "expected_loss": st.column_config.NumberColumn("Expected loss", format="accounting"),
+            "expected_payment_date": st.column_config.DateColumn("Expected payment"), "reasons": "Why",
+        },
+    )  # fmt: skip
+    if len(ranked):
+        st.caption(f"Largest: {money(ranked['expected_loss'].iloc[0], cur)} on invoice {ranked['invoice_id'].iloc[0]}.")  # fmt: skip
+
+st.subheader("Retrain")
+st.caption("Train again on the current data, then score the open invoices as of the sidebar date.")
+retrain_form()
