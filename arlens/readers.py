@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -280,14 +281,9 @@ def _json_text(value) -> str | None:
     return text if text.strip() else None
 
 
-def _json_lines_source(path: Path, encoding: str | None) -> Source:
-    encoding = detect_encoding(path, encoding)
-    f = path.open(encoding=encoding, errors="replace")
-    first_records: list[tuple[int, dict]] = []
-    bad_rows: list[BadRow] = []
-    keys: dict[str, None] = {}
-    lines = enumerate(f, start=1)
-    for number, text in lines:
+def _json_records(f, bad_rows: list[BadRow]) -> Iterator[tuple[int, dict]]:
+    """(line, object) for each JSON object line; anything else is kept as a bad row."""
+    for number, text in enumerate(f, start=1):
         if not text.strip():
             continue
         try:
@@ -297,38 +293,27 @@ def _json_lines_source(path: Path, encoding: str | None) -> Source:
         except ValueError as error:
             bad_rows.append(BadRow(number, text.rstrip("\n"), f"not a JSON object: {error}"))
             continue
-        first_records.append((number, record))
-        keys.update(dict.fromkeys(record))
-        if len(first_records) >= 1000:
-            break
-    header = list(keys)
+        yield number, record
+
+
+def _json_lines_source(path: Path, encoding: str | None) -> Source:
+    encoding = detect_encoding(path, encoding)
+    f = path.open(encoding=encoding, errors="replace")
+    bad_rows: list[BadRow] = []
+    records = _json_records(f, bad_rows)
+    # The header is every key seen in the first 1,000 objects.
+    first_records = list(itertools.islice(records, 1000))
+    header = list(dict.fromkeys(key for _, record in first_records for key in record))
     if not header:
         f.close()
         raise ReadError(f"{path}: no JSON objects found")
 
     def batches() -> Iterator[Batch]:
         batch = Batch([], [])
-
-        def add(number: int, record: dict) -> None:
-            batch.lines.append(number)
-            batch.rows.append([_json_text(record.get(key)) for key in header])
-
         with f:
-            for number, record in first_records:
-                add(number, record)
-            for number, text in lines:
-                if not text.strip():
-                    continue
-                try:
-                    record = json.loads(text)
-                    if not isinstance(record, dict):
-                        raise ValueError("not an object")
-                except ValueError as error:
-                    bad_rows.append(
-                        BadRow(number, text.rstrip("\n"), f"not a JSON object: {error}")
-                    )
-                    continue
-                add(number, record)
+            for number, record in itertools.chain(first_records, records):
+                batch.lines.append(number)
+                batch.rows.append([_json_text(record.get(key)) for key in header])
                 if len(batch.rows) >= BATCH_ROWS:
                     yield batch
                     batch = Batch([], [])

@@ -401,3 +401,16 @@ def test_partial_customer_file_updates_only_its_columns(store, write):
     import_file(store, write("c.csv", "customer_id,name,credit_limit\n01,Acme,5000\n"), "customers")
     import_file(store, write("l.csv", "Cust No,Credit Limit\n01,7500.00\n"), "customers")
     assert store.rows("SELECT name, credit_limit FROM customers") == [("Acme", Decimal("7500.00"))]
+
+
+def test_json_lines_keep_a_bad_line_and_load_the_rest(store, write):
+    path = write(
+        "inv.jsonl",
+        '{"invoice_id": "1", "customer_id": "C", "invoice_date": "2026-01-01", "amount": 5}\n'
+        "not json\n\n"
+        '{"invoice_id": "2", "customer_id": "C", "invoice_date": "2026-01-02", "amount": 6.5}\n',
+    )
+    result = import_file(store, path, "invoices")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert store.rows("SELECT line, raw_value FROM rejected_rows") == [(2, "not json")]
+    assert [r[4] for r in invoice_rows(store)] == [Decimal("5.00"), Decimal("6.50")]
