@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.data import reading
-from ui.filters import sidebar_filters
+from ui.filters import return_to_page, sidebar_filters
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="AR Lens", page_icon=":material/account_balance:", layout="wide")
@@ -12,6 +12,7 @@ sections: dict[str, list] = {}
 for path, title, icon, section in PAGES:
     sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
 page = st.navigation(sections)
+return_to_page()
 with reading():
     sidebar_filters()
     page.run()

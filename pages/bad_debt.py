@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import charts
-from ui.data import query, require_data, stop_if_empty
+from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money, percent
 
@@ -40,11 +40,22 @@ with left:
     customers = query(
         "expected_loss_by", as_of=day, group_by="customer", history_months=history, filters=where
     )
-    st.dataframe(customers[["name", "customer_id", "total", "expected_loss"]].head(50), hide_index=True,
-                 key="loss_by_customer",
-                 column_config={"name": "Customer", "customer_id": "Id",
-                                "total": st.column_config.NumberColumn("Open AR", format="accounting"),
-                                "expected_loss": st.column_config.NumberColumn("Expected loss", format="accounting")})  # fmt: skip
+    scores = risk_query("customer_risk_scores") or {}
+    customers = customers.assign(risk_score=customers["customer_id"].map(scores))
+    st.dataframe(
+        customers[["name", "customer_id", "total", "expected_loss", "risk_score"]].head(50),
+        hide_index=True, key="loss_by_customer",
+        column_config={
+            "name": "Customer", "customer_id": "Id",
+            "total": st.column_config.NumberColumn("Open AR", format="accounting"),
+            "expected_loss": st.column_config.NumberColumn("Expected loss", format="accounting"),
+            "risk_score": st.column_config.NumberColumn(
+                "P(late), next invoice", format="percent",
+                help="From the late-payment model (arlens score); empty until it has run"),
+        },
+    )  # fmt: skip
+    st.caption("Expected loss: each bucket's balance × its loss rate. Beside it, the risk model's chance that "
+               "the customer's next invoice is paid late: a warning sign, not a loss rate.")  # fmt: skip
 with right:
     st.subheader("Expected loss by segment")
     segments = query(

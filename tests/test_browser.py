@@ -164,3 +164,19 @@ def test_import_through_the_browser_then_see_the_numbers(empty_app_url, browser)
         "10,900" in values
     )  # open AR worked by hand for this register (no currency: plain figures)
     page.close()
+
+
+def test_a_shared_link_is_the_first_request_of_a_fresh_server(sample_db, browser):
+    """Streamlit's pages/ fallback must not bypass the frame: the link opens its page, filters kept."""
+    url, process = start_app(sample_db)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/aging?as_of=2026-06-30&segment=Enterprise")
+        wait_for_app_run(page)
+        assert page.get_by_test_id("stException").count() == 0
+        assert page.get_by_test_id("stHeading").filter(has_text="Aging").count() >= 1
+        assert "as_of=2026-06-30" in page.url and "segment=Enterprise" in page.url
+        page.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+from pathlib import Path
 
 import streamlit as st
 
 from ui.data import query
 
 ALL = "All"
+RETURN_TO = "page"
 DIMENSIONS = [("segment", "Segment"), ("country", "Country"), ("salesperson", "Salesperson")]
 
 
@@ -70,13 +73,39 @@ def sidebar_filters() -> None:
     st.session_state["filters"] = filters
 
 
+def _frame_ran() -> None:
+    """On a fresh server whose first request names a sub-page (a shared link), Streamlit runs
+    that pages/ script alone (its pages-directory fallback) until dashboard.py has called
+    st.navigation once. Go through the entry script and come back here, query string kept."""
+    if "as_of_date" in st.session_state:
+        return
+    page = next(
+        (Path(f.filename) for f in inspect.stack() if Path(f.filename).parent.name == "pages"), None
+    )
+    params = dict(st.query_params.to_dict())
+    if page is not None:
+        params[RETURN_TO] = f"pages/{page.name}"
+    st.switch_page("dashboard.py", query_params=params)
+
+
 def as_of() -> dt.date:
+    _frame_ran()
     return st.session_state["as_of_date"]
 
 
 def filters() -> dict:
+    _frame_ran()
     return dict(st.session_state["filters"])
 
 
 def currency() -> str | None:
+    _frame_ran()
     return st.session_state["filters"].get("currency")
+
+
+def return_to_page() -> None:
+    """The other half of _frame_ran: now that st.navigation has run, open the page asked for."""
+    target = st.query_params.get(RETURN_TO)
+    if target:
+        del st.query_params[RETURN_TO]
+        st.switch_page(target, query_params=st.query_params.to_dict())
