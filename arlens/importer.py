@@ -259,11 +259,14 @@ class _Import:
             + ")"
         )
         for batch in source.batches:
-            if not batch.lines:
+            if len(batch.lines) == 0:
                 continue
             arrays = {"_line": pa.array(batch.lines, pa.int64())}
-            for name, values in zip(raw_columns, zip(*batch.rows, strict=True), strict=True):
-                arrays[name] = pa.array(values, pa.string())
+            if batch.table is not None:
+                arrays.update(zip(raw_columns, batch.table.columns, strict=True))
+            else:
+                for name, values in zip(raw_columns, zip(*batch.rows, strict=True), strict=True):
+                    arrays[name] = pa.array(values, pa.string())
             self.store.con.register("_arlens_batch", pa.table(arrays))
             try:
                 self.store.execute("INSERT INTO _raw_stage BY NAME SELECT * FROM _arlens_batch")

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,9 @@ class ReadError(Exception):
 
 @dataclass
 class Batch:
-    lines: list[int]
+    lines: Sequence[int]
     rows: list[list[str | None]]  # text as read; '' and None both mean empty
+    table: object = None  # or the same as an Arrow table of strings (columns in header order)
 
 
 @dataclass
@@ -144,8 +145,87 @@ def _csv_source(path: Path, options: dict) -> Source:
         batches=iter(()),
         detected={"encoding": encoding, "delimiter": delimiter},
     )
-    source.batches = _csv_batches(f, reader, len(header), source.bad_rows, delimiter)
+    if (
+        encoding in ("utf-8", "utf-8-sig")
+        and skip == 0
+        and len(header) > 1
+        and not _has_quotes(path)
+    ):
+        header_line = reader.line_num
+        f.close()
+        source.batches = _plain_csv_batches(
+            path, header_line, len(header), source.bad_rows, delimiter
+        )
+    else:
+        source.batches = _csv_batches(f, reader, len(header), source.bad_rows, delimiter)
     return source
+
+
+def _has_quotes(path: Path) -> bool:
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 24):
+            if b'"' in chunk:
+                return True
+    return False
+
+
+def _plain_csv_batches(
+    path: Path, header_line: int, width: int, bad_rows: list[BadRow], delimiter: str
+) -> Iterator[Batch]:
+    """A UTF-8 file without a single quote character has one record per physical line, so its
+    bytes can go to Arrow's C++ parser and the line numbers stay exact. A chunk with a blank or
+    malformed line goes through the line-by-line path instead."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(width)]
+    read = pacsv.ReadOptions(column_names=names)
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+    )
+    with path.open("rb") as f:
+        for _ in range(header_line):
+            f.readline()
+        line, rest = header_line, b""
+        while True:
+            chunk = f.read(1 << 24)
+            data = rest + chunk
+            if not data:
+                break
+            cut = data.rfind(b"\n") + 1 if chunk else len(data)
+            if cut == 0:
+                rest = data
+                continue
+            data, rest = data[:cut], data[cut:]
+            count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            invalid: list = []
+            clean = not (data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data)
+            if clean:
+                parse = pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    quote_char=False,
+                    invalid_row_handler=lambda row, found=invalid: found.append(row) or "skip",
+                )
+                table = pacsv.read_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
+                                       convert_options=convert)  # fmt: skip
+            if clean and not invalid and table.num_rows == count:
+                yield Batch(np.arange(line + 1, line + 1 + count), [], table)
+            else:
+                numbers, rows = [], []
+                for number, raw in enumerate(data.splitlines(), start=line + 1):
+                    cells = raw.decode("utf-8", "replace").split(delimiter)
+                    if len(cells) == width:
+                        numbers.append(number)
+                        rows.append(cells)
+                    elif raw.strip():
+                        reason = f"row has {len(cells)} fields, the header has {width}" + (
+                            " (truncated?)" if len(cells) < width else " (unquoted delimiter?)"
+                        )
+                        bad_rows.append(BadRow(number, raw.decode("utf-8", "replace"), reason))
+                if rows:
+                    yield Batch(numbers, rows)
+            line += count
 
 
 def _csv_batches(f, reader, width: int, bad_rows: list[BadRow], delimiter: str) -> Iterator[Batch]:

@@ -14,6 +14,7 @@ from conftest import DATA, snapshot
 from arlens import metrics
 from arlens.importer import ImportFailed, _Import, import_file
 from arlens.mapping import TABLES, Mapping, resolve_headers
+from arlens.store import Store
 
 D = dt.date
 
@@ -414,3 +415,62 @@ def test_json_lines_keep_a_bad_line_and_load_the_rest(store, write):
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
     assert store.rows("SELECT line, raw_value FROM rejected_rows") == [(2, "not json")]
     assert [r[4] for r in invoice_rows(store)] == [Decimal("5.00"), Decimal("6.50")]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_plain_and_quoted_csv_paths_agree_on_rows_and_lines(tmp_path, newline):
+    """Quote-free files go to Arrow's parser, others to Python's csv module: same rows, same lines."""
+    rows = [
+        "invoice_id,customer_id,invoice_date,amount,po_number",
+        "B1,C1,2026-01-01,10.00,PO1",
+        "",
+        "B2,C1,2026-01-02,11.00,PO2",
+        "B3,C1,2026-01-03",
+        "B4,C1,2026-01-04,13.00,PO4,extra",
+        "B5,C1,not a date,14.00,PO5",
+        "B6,C1,2026-01-06,15.00,PO6",
+    ]
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(newline.join(rows).encode() + newline.encode())
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_bytes(
+        newline.join([*rows[:-1], 'B6,C1,2026-01-06,15.00,"PO6"']).encode() + newline.encode()
+    )
+    outcomes = []
+    for path in (plain, quoted):
+        with Store.memory() as store:
+            result = import_file(store, path, "invoices")
+            outcomes.append(
+                (
+                    result.rows_read,
+                    result.rows_loaded,
+                    store.rows("SELECT invoice_id, amount, po_number FROM invoices ORDER BY 1"),
+                    store.rows('SELECT line, "column", reason FROM rejected_rows ORDER BY line'),
+                )
+            )
+    assert outcomes[0] == outcomes[1]
+    read, loaded, invoices, rejected = outcomes[0]
+    assert (read, loaded) == (6, 3) and [i[0] for i in invoices] == ["B1", "B2", "B6"]
+    assert [(line, column) for line, column, _ in rejected] == [
+        (5, None),
+        (6, None),
+        (7, "invoice_date"),
+    ]
+
+
+def test_plain_fast_path_keeps_line_numbers(store, write):
+    """No quote, blank or malformed line: the Arrow path, and a bad value still names its line."""
+    text = "invoice_id,customer_id,invoice_date,amount\n" + "".join(
+        f"F{i},C1,{'2026-13-45' if i == 4 else '2026-01-02'},{i}.50\n" for i in range(1, 8)
+    )
+    path = write("plain.csv", text)
+    from arlens.readers import open_source
+
+    [source] = open_source(path, {})
+    [batch] = list(source.batches)
+    assert batch.table is not None and list(batch.lines) == list(range(2, 9))
+    result = import_file(store, path, "invoices")
+    assert (result.rows_loaded, result.rows_rejected) == (6, 1)
+    assert store.rows('SELECT line, "column", raw_value FROM rejected_rows') == [
+        (5, "invoice_date", "2026-13-45")
+    ]
