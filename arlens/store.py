@@ -71,9 +71,14 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as error:
+        except duckdb.Error as error:  # a lock held elsewhere, a file that is not a database, …
             if "lock" in str(error).lower():
                 raise StoreBusyError(_busy_message(path, error)) from None
+            if "different configuration" in str(error):
+                raise StoreBusyError(
+                    f"{path} is open read-only in this process (another page is reading it); "
+                    "try again in a moment"
+                ) from None
             raise StoreError(f"cannot open {path}: {error}") from None
         store = cls(con, path)
         if not read_only:

@@ -111,3 +111,22 @@ def test_a_file_from_an_older_version_is_upgraded_not_misread(tmp_path):
         assert store.rows("SELECT * FROM partial_applications ORDER BY ALL") == partial
         # P1 on I1 (P2 settles it later), M1 on I2 (still open), P3 on I4 (before its write-off).
         assert len(partial) == 3
+
+
+def test_opening_read_write_beside_a_reader_in_this_process_says_so(tmp_path):
+    """Two sessions of the app: one reading, one importing through the Data page."""
+    db = tmp_path / "shared.duckdb"
+    Store.open(db).close()
+    with (
+        Store.open(db, read_only=True),
+        pytest.raises(StoreBusyError, match="open read-only in this process"),
+    ):
+        Store.open(db)
+
+
+def test_a_file_that_is_not_a_database_fails_in_one_line(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("hello")
+    with pytest.raises(StoreError, match="not a valid DuckDB database") as failure:
+        Store.open(path, read_only=True)
+    assert "\n" not in str(failure.value)

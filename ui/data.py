@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,7 +21,14 @@ import streamlit as st
 from arlens import metrics
 from arlens.store import Store, StoreError, resolve_db_path
 
-_current: dict = {}  # the rerun's open store and data version (one script thread at a time)
+_local = threading.local()  # each session's script runs in a thread of its own
+
+
+def _rerun() -> dict:
+    """This rerun's open store, data version and results stamp."""
+    if not hasattr(_local, "state"):
+        _local.state = {}
+    return _local.state
 
 
 def db_path() -> Path:
@@ -34,36 +42,39 @@ def db_path() -> Path:
 @contextmanager
 def reading():
     """One rerun's access to the store: opened on first use, closed at the end."""
-    _current.clear()
+    state = _rerun()
+    state.clear()
     try:
         yield
     finally:
-        store = _current.pop("store", None)
+        store = state.pop("store", None)
         if store is not None:
             store.close()
-        _current.clear()
+        state.clear()
 
 
 def _store() -> Store | None:
-    if "store" not in _current:
+    state = _rerun()
+    if "store" not in state:
         path = db_path()
         if not path.exists():
             return None
         try:
-            _current["store"] = Store.open(path, read_only=True)
+            state["store"] = Store.open(path, read_only=True)
         except StoreError as error:
             st.error(f"{error}. The page will show the new data once the import is done.")
             st.stop()
-    return _current["store"]
+    return state["store"]
 
 
 def data_version() -> int | None:
     """None when there is no database yet."""
-    if "version" not in _current:
+    state = _rerun()
+    if "version" not in state:
         store = _store()
-        _current["version"] = store.data_version() if store is not None else None
-        _current["results"] = metrics.results_stamp(store) if store is not None else ""
-    return _current["version"]
+        state["version"] = store.data_version() if store is not None else None
+        state["results"] = metrics.results_stamp(store) if store is not None else ""
+    return state["version"]
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -77,7 +88,7 @@ def query(name: str, **params):
     version = data_version()
     if version is None:
         return None
-    return _cached(name, str(db_path()), version, _current["results"], params, _store())
+    return _cached(name, str(db_path()), version, _rerun()["results"], params, _store())
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -93,7 +104,7 @@ def risk_query(name: str, **params):
     version = data_version()
     if version is None:
         return None
-    return _cached_risk(name, str(db_path()), version, _current["results"], params, _store())
+    return _cached_risk(name, str(db_path()), version, _rerun()["results"], params, _store())
 
 
 def require_data() -> None:
@@ -115,8 +126,9 @@ def stop_if_empty(frame, what: str) -> None:
 
 def open_for_import() -> Store:
     """The Data page imports through the app's own connection, read-write while it imports."""
-    store = _current.pop("store", None)
+    state = _rerun()
+    store = state.pop("store", None)
     if store is not None:
         store.close()  # one process cannot hold the file read-only and read-write at once
-    _current.pop("version", None)
+    state.pop("version", None)
     return Store.open(db_path())
