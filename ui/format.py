@@ -27,12 +27,6 @@ def percent(value) -> str:
     return f"{value:.1%}"
 
 
-def money_format(currency: str | None) -> str:
-    """A printf format for st.column_config.NumberColumn."""
-    symbol = CURRENCY_SYMBOLS.get(currency or "", "")
-    return f"{symbol}%,.2f" if symbol else "%,.2f"
-
-
 def compact_money(amount, currency: str | None) -> str:
     """`$32.0M`, `€491K`: for metric tiles where a full figure would be cut off."""
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
