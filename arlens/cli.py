@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from arlens import metrics
-from arlens.importer import ImportFailed, import_file
-from arlens.mapping import TABLES
+from arlens.ingest.importer import ImportFailed, import_file
+from arlens.ingest.mapping import TABLES
 from arlens.store import Store, StoreError
 
 # The order a folder of exports is imported in: customers first, so that documents find them.

@@ -416,7 +416,7 @@ END = "<!-- END GENERATED -->"
 INTRO = """# AR Lens benchmarks
 
 `make bench` (or `python -m benchmarks`) generates a sample company with `arlens.sample` (seed 7,
-~1M and ~10M invoices), imports it with `arlens.importer.import_file` into a fresh DuckDB file,
+~1M and ~10M invoices), imports it with `arlens.ingest.importer.import_file` into a fresh DuckDB file,
 writes the same raw tables to Parquet, and asks three questions of both AR Lens (the store opened
 read-only, `arlens.metrics`) and a plain-pandas baseline (`benchmarks/pandas_ar.py`): aging by
 customer at 2026-10-31, the KPI set at that date, and the aging trend over the 24 month-ends

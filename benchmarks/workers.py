@@ -83,7 +83,7 @@ def code_fingerprint() -> str:
 
 
 def import_(args) -> None:
-    from arlens.importer import import_file
+    from arlens.ingest.importer import import_file
     from arlens.store import Store
 
     out = {

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from arlens.importer import ImportFailed, import_file
-from arlens.mapping import TABLES
+from arlens.ingest.importer import ImportFailed, import_file
+from arlens.ingest.mapping import TABLES
 from arlens.store import StoreError
 from ui.data import open_for_import, query
 from ui.filters import as_of

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 
 DATA = Path(__file__).parent / "data"

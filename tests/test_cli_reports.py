@@ -8,7 +8,7 @@ import pytest
 from conftest import DATA
 
 from arlens.cli import REPORTS, main
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 
 

@@ -12,8 +12,8 @@ import pytest
 from conftest import DATA, snapshot
 
 from arlens import metrics
-from arlens.importer import ImportFailed, _Import, import_file
-from arlens.mapping import TABLES, Mapping, resolve_headers
+from arlens.ingest.importer import ImportFailed, _Import, import_file
+from arlens.ingest.mapping import TABLES, Mapping, resolve_headers
 from arlens.store import Store
 
 D = dt.date
@@ -464,7 +464,7 @@ def test_plain_fast_path_keeps_line_numbers(store, write):
         f"F{i},C1,{'2026-13-45' if i == 4 else '2026-01-02'},{i}.50\n" for i in range(1, 8)
     )
     path = write("plain.csv", text)
-    from arlens.readers import open_source
+    from arlens.ingest.readers import open_source
 
     [source] = open_source(path, {})
     [batch] = list(source.batches)

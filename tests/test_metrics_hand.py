@@ -20,7 +20,7 @@ import pytest
 from conftest import DATA
 
 from arlens import metrics
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 
 D = dt.date(2026, 3, 31)

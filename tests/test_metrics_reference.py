@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arlens import metrics
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 
 D = dt.date

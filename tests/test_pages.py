@@ -9,7 +9,7 @@ from conftest import DATA, REPO
 from streamlit.testing.v1 import AppTest
 
 from arlens import metrics
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 from ui.format import money
 from ui.navigation import PAGES

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 from streamlit.testing.v1 import AppTest
 
 from arlens import metrics
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 from models import personas
 from models.personas import (

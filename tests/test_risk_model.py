@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from streamlit.testing.v1 import AppTest
 
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import Store
 from models import risk, risk_eval, risk_persist
 from models.risk_pipeline import (

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 
 from arlens.cli import folder_files
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.sample import generate
 from arlens.store import Store
 

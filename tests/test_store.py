@@ -9,7 +9,7 @@ import pytest
 from conftest import DATA, REPO
 
 from arlens.cli import main
-from arlens.importer import import_file
+from arlens.ingest.importer import import_file
 from arlens.store import SCHEMA_VERSION, Store, StoreBusyError, StoreError, resolve_db_path
 
 

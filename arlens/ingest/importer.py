@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from arlens import queries
-from arlens.mapping import (
+from arlens.ingest.mapping import (
     AMOUNT,
     BOOLEAN,
     DATE,
@@ -27,7 +27,7 @@ from arlens.mapping import (
     TableSpec,
     resolve_headers,
 )
-from arlens.readers import ReadError, Source, open_source
+from arlens.ingest.readers import ReadError, Source, open_source
 from arlens.store import Store
 
 DEFAULT_TERMS_DAYS = 30
