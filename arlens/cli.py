@@ -12,16 +12,27 @@ from pathlib import Path
 import pandas as pd
 
 from arlens import metrics
+from arlens.exports import write_csv
 from arlens.ingest.importer import ImportFailed, import_file
 from arlens.ingest.mapping import TABLES
 from arlens.store import Store, StoreError
 
+# Money computed with rates, rounded to cents in CSV (sums of amounts are cents already).
+COMPUTED_MONEY = ("allowance",)
 # The order a folder of exports is imported in: customers first, so that documents find them.
 FOLDER_ORDER = ["customers", "invoices", "credit_memos", "payments", "financials", "activities"]
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="database file (default: $ARLENS_DB, else data/arlens.duckdb)")
+
+
+def _add_currency(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--currency",
+        help="the store's home currency, set on its first import: what documents without a "
+        "currency are in (default: the most common one in the data, else USD)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, choices=list(TABLES))
     p.add_argument("--mapping", type=Path, help="TOML mapping file (headers, values, formats)")
     p.add_argument("--sheet", help="Excel sheet to read (default: every sheet)")
+    _add_currency(p)
     _add_db(p)
 
     p = commands.add_parser(
         "import-folder", help="import every <table>.csv (or .xlsx/.parquet/.jsonl) in a folder"
     )
     p.add_argument("folder", type=Path)
+    _add_currency(p)
+    _add_db(p)
+
+    p = commands.add_parser("config", help="show or change a store setting (home currency)")
+    p.add_argument("setting", nargs="?", choices=["currency"], help="the setting to show or set")
+    p.add_argument("value", nargs="?", help="the new value, e.g. EUR")
     _add_db(p)
 
     p = commands.add_parser("sample", help="generate a realistic company's AR exports")
@@ -239,7 +257,7 @@ def relativedelta_months(months: int) -> dt.timedelta:
 
 def _print(frame: pd.DataFrame, parameters: dict, fmt: str) -> None:
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        write_csv(frame, sys.stdout, money=COMPUTED_MONEY)
     elif fmt == "json":
         rows = json.loads(frame.to_json(orient="records", date_format="iso"))
         print(json.dumps({"parameters": parameters, "rows": rows}, default=str, indent=2))
@@ -253,6 +271,8 @@ def _print(frame: pd.DataFrame, parameters: dict, fmt: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 on success, 1 for a problem the user can fix, 2 for usage errors and our bugs: every
+    failure is one line on stderr, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS.get(args.command, cmd_report)(args)
@@ -263,11 +283,23 @@ def main(argv: list[str] | None = None) -> int:
         # `arlens worklist | head`: the reader has gone; stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print("arlens: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line the user can paste into a report, no traceback
+        message = " ".join(str(error).split())
+        print(
+            f"arlens: internal error: {type(error).__name__}: {message} (please report it)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def cmd_import(args) -> int:
     with Store.open(args.db) as store:
-        result = import_file(store, args.file, args.table, args.mapping, args.sheet)
+        result = import_file(
+            store, args.file, args.table, args.mapping, args.sheet, currency=args.currency
+        )
     print(result.summary())
     return 0
 
@@ -290,7 +322,23 @@ def cmd_import_folder(args) -> int:
         )
     with Store.open(args.db) as store:
         for path, table in files:
-            print(import_file(store, path, table).summary())
+            print(import_file(store, path, table, currency=args.currency).summary())
+    return 0
+
+
+def cmd_config(args) -> int:
+    """`arlens config` lists the settings; `arlens config currency EUR` changes one."""
+    if args.value is None:
+        with Store.open(args.db, read_only=True) as store:
+            print(f"currency = {store.home_currency() or '(not set: the first import sets it)'}")
+        return 0
+    with Store.open(args.db) as store, store.transaction():
+        old = store.home_currency()
+        store.set_home_currency(args.value)
+        store.bump_data_version()
+        new = store.home_currency()
+    changed = f" (was {old}; documents imported without a currency are now {new})" if old else ""
+    print(f"currency = {new}{changed}")
     return 0
 
 
@@ -304,17 +352,20 @@ def cmd_sample(args) -> int:
 
 
 def cmd_rejects(args) -> int:
+    """The rows one import rejected: by default the last import's, even when it had none."""
     with Store.open(args.db, read_only=True) as store:
-        import_id = args.import_id or store.value("SELECT max(import_id) FROM rejected_rows")
-        frame = store.df(
-            'SELECT file, line, "column", raw_value, reason FROM rejected_rows '
-            "WHERE import_id = ? ORDER BY line NULLS FIRST",
-            [import_id],
-        )
+        history = metrics.import_history(store).set_index("import_id")
+        if history.empty:
+            print("no imports yet")
+            return 0
+        import_id = history.index[0] if args.import_id is None else args.import_id
+        if import_id not in history.index:
+            raise StoreError(f"no import {import_id}: `arlens imports` lists them")
+        frame = metrics.rejected_rows(store, int(import_id)).drop(columns="raw_row")
     if frame.empty:
-        print("no rejected rows")
+        print(f"import {import_id} ({history.loc[import_id, 'file']}) had no rejected rows")
     else:
-        frame.to_csv(sys.stdout, index=False)
+        write_csv(frame, sys.stdout)
     return 0
 
 
@@ -391,6 +442,7 @@ def cmd_personas(args) -> int:
 COMMANDS = {
     "import": cmd_import,
     "import-folder": cmd_import_folder,
+    "config": cmd_config,
     "sample": cmd_sample,
     "rejects": cmd_rejects,
     "imports": cmd_imports,

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS customers (
     risk_rating              VARCHAR,
     salesperson              VARCHAR,
     parent_id                VARCHAR,
+    currency_assumed         BOOLEAN NOT NULL DEFAULT false,  -- no currency given: the home currency
     is_stub                  BOOLEAN NOT NULL DEFAULT false  -- created because a document named an unknown customer
 );
 
@@ -33,7 +34,10 @@ CREATE TABLE IF NOT EXISTS invoices (
     paid_date      DATE,
     written_off_on DATE,
     applies_to     VARCHAR,
-    settled_on     DATE            -- derived: the day applications settled it in full
+    settled_on     DATE,           -- derived: the day applications settled it in full
+    currency_assumed BOOLEAN NOT NULL DEFAULT false,  -- no currency given: the customer's or home
+    open_amount_exported DECIMAL(18,2),  -- an open-items export's open balance ...
+    exported_on    DATE                  -- ... on this day (what was paid before settles then)
 );
 
 CREATE TABLE IF NOT EXISTS payments (
@@ -44,7 +48,8 @@ CREATE TABLE IF NOT EXISTS payments (
     invoice_id   VARCHAR,           -- null: unapplied cash, on account
     method       VARCHAR,
     reference    VARCHAR,
-    currency     VARCHAR
+    currency     VARCHAR,
+    currency_assumed BOOLEAN NOT NULL DEFAULT false
 );
 
 -- Derived at every import from payments, credit memos, paid dates and write-offs (never typed in):
@@ -128,4 +133,10 @@ CREATE TABLE IF NOT EXISTS unapplied (
 CREATE TABLE IF NOT EXISTS store_meta (
     data_version   BIGINT NOT NULL,
     schema_version INTEGER NOT NULL
+);
+
+-- Store-wide settings, e.g. home_currency: what a document without a currency is in.
+CREATE TABLE IF NOT EXISTS settings (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
 );

@@ -16,12 +16,20 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
     2: ["ALTER TABLE financials ADD COLUMN IF NOT EXISTS accounts_receivable DECIMAL(18,2)"],
     3: ["DELETE FROM partial_applications", ("derive", "rebuild_partial_applications")],
+    4: [
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS currency_assumed BOOLEAN DEFAULT false",
+        "ALTER TABLE invoices ADD COLUMN IF NOT EXISTS currency_assumed BOOLEAN DEFAULT false",
+        "ALTER TABLE invoices ADD COLUMN IF NOT EXISTS open_amount_exported DECIMAL(18,2)",
+        "ALTER TABLE invoices ADD COLUMN IF NOT EXISTS exported_on DATE",
+        "ALTER TABLE payments ADD COLUMN IF NOT EXISTS currency_assumed BOOLEAN DEFAULT false",
+        "upgrade_currencies",
+    ],
 }
 
 
@@ -43,9 +51,42 @@ def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
 
 
 def _busy_message(path: Path, error: Exception) -> str:
-    holder = re.search(r"Conflicting lock is held in (.+?)(?: \(PID (\d+)\))", str(error))
-    who = f"{holder.group(1)} (PID {holder.group(2)})" if holder else "another process"
-    return f"{path} is in use by {who}; close it or try again in a moment"
+    """Names the holder as the user knows it ("the dashboard"), not by its interpreter's path."""
+    holder = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", str(error))
+    if not holder:
+        return f"{path} is in use by another process; close it or try again in a moment"
+    executable, pid = holder.group(1), int(holder.group(2))
+    who = _holder_name(_command_line(pid), executable)
+    return f"{path} is in use by {who} (PID {pid}); close it or try again in a moment"
+
+
+def _command_line(pid: int) -> list[str]:
+    """A process's arguments, or [] where /proc is missing or unreadable (macOS, hidepid)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+
+
+def _holder_name(argv: list[str], executable: str) -> str:
+    """Who holds the file: "the dashboard", "arlens import", another program's name (`duckdb`),
+    else "another AR Lens process".
+
+    The program is the first argument after the interpreter and its options: `.venv/bin/arlens
+    import x` runs as `python .venv/bin/arlens import x`, `python -m arlens import x` is the same.
+    """
+    args = argv[1:] if argv and Path(argv[0]).name.startswith("python") else argv
+    words = [arg for arg in args if not arg.startswith("-")]
+    program = Path(words[0]).name if words else ""
+    if program == "streamlit":
+        return "the dashboard"
+    if program == "arlens":
+        return " ".join(["arlens", *words[1:2]])
+    name = Path(argv[0] if argv else executable).name
+    if name and not name.startswith("python"):
+        return name  # the duckdb shell, a SQL client
+    return "another AR Lens process"  # Python holding an AR Lens file: a notebook, a test, a script
 
 
 class Store:
@@ -107,6 +148,12 @@ class Store:
             self.con.execute("INSERT INTO store_meta VALUES (0, ?)", [SCHEMA_VERSION])
         for version in range(self.schema_version() + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS.get(version, []):
+                if statement == "upgrade_currencies":
+                    from arlens.ingest.importer import fill_currencies
+
+                    self.ensure_home_currency()
+                    fill_currencies(self)
+                    continue
                 if isinstance(statement, tuple):
                     from arlens import queries
 
@@ -163,6 +210,50 @@ class Store:
     def bump_data_version(self) -> int:
         self.execute("UPDATE store_meta SET data_version = data_version + 1")
         return self.data_version()
+
+    def home_currency(self) -> str | None:
+        """What a document, payment or customer imported without a currency is in."""
+        return self.value("SELECT value FROM settings WHERE key = 'home_currency'")
+
+    def set_home_currency(self, code: str) -> None:
+        """Set (or change) the home currency; what took the old one by default takes the new."""
+        code = code.strip().upper()
+        if not re.fullmatch("[A-Z]{3}", code):
+            raise StoreError(f"{code!r} is not a currency code (use ISO codes such as USD, EUR)")
+        old = self.home_currency()
+        self.execute(
+            "INSERT INTO settings VALUES ('home_currency', $c) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"c": code},
+        )
+        if old and old != code:
+            for table in ("customers", "invoices", "payments"):
+                self.execute(
+                    f"UPDATE {table} SET currency = $c WHERE currency_assumed AND currency = $old",
+                    {"c": code, "old": old},
+                )
+            self.execute(
+                "UPDATE unapplied SET currency = $c WHERE currency = $old AND document_id IN ("
+                "SELECT payment_id FROM payments WHERE currency_assumed UNION ALL "
+                "SELECT invoice_id FROM invoices WHERE currency_assumed)",
+                {"c": code, "old": old},
+            )
+
+    def ensure_home_currency(self, given: str | None = None) -> tuple[str, bool]:
+        """The home currency, set on first use: the one given, else the store's most common
+        document currency, else USD. Returns (currency, whether it was only now assumed)."""
+        home = self.home_currency()
+        if home:
+            return home, False
+        if given:
+            self.set_home_currency(given)
+            return self.home_currency(), False
+        common = self.value(
+            "SELECT mode(currency) FROM (SELECT currency FROM customers WHERE currency IS NOT NULL "
+            "UNION ALL SELECT currency FROM invoices WHERE currency IS NOT NULL)"
+        )
+        self.set_home_currency(common or "USD")
+        return self.home_currency(), common is None
 
     def table_counts(self) -> dict[str, int]:
         tables = ["customers", "invoices", "payments", "applications", "financials", "activities"]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from arlens.exports import neutralise_text, to_csv_bytes
 from arlens.ingest.importer import ImportFailed, import_file
 from arlens.ingest.mapping import TABLES
 from arlens.store import StoreError
@@ -77,8 +78,10 @@ with right:
     rejected = query("rejected_rows", import_id=int(chosen))
     st.markdown(f"**Rejected rows: {len(rejected):,}**")
     if len(rejected):
-        st.dataframe(rejected.drop(columns="raw_row"), hide_index=True, key="rejected_table")
-        st.download_button("Download rejected rows (CSV)", rejected.to_csv(index=False), f"rejected_{chosen}.csv",
+        # Raw cells, neutralised as shown: the table's toolbar download writes them (DESIGN.md §3).
+        shown = neutralise_text(rejected.drop(columns="raw_row"))
+        st.dataframe(shown, hide_index=True, key="rejected_table")
+        st.download_button("Download rejected rows (CSV)", to_csv_bytes(rejected), f"rejected_{chosen}.csv",
                            "text/csv", key="rejected_csv")  # fmt: skip
 
 day = as_of()

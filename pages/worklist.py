@@ -1,10 +1,9 @@
 """Collections worklist: who to call first, and what to say."""
 
-import io
-
 import pandas as pd
 import streamlit as st
 
+from arlens.exports import neutralise_text, to_csv_bytes, to_excel_bytes
 from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
@@ -44,8 +43,9 @@ def call_sheet(row: pd.Series) -> None:
             st.caption(" · ".join(notes))
 
 
-table = work[["customer_id", "name", "summary", "persona", "past_due", "max_days_past_due", "open_promises",
-              "broken_promises_90d", "priority"]]  # fmt: skip
+# Neutralised as shown: the table's own toolbar download writes these cells (DESIGN.md §3).
+table = neutralise_text(work[["customer_id", "name", "summary", "persona", "past_due", "max_days_past_due", "open_promises",
+              "broken_promises_90d", "priority"]])  # fmt: skip
 picked = st.dataframe(
     table, hide_index=True, key="worklist_table", on_select="rerun", selection_mode="single-row",
     column_config={
@@ -58,18 +58,10 @@ picked = st.dataframe(
 )  # fmt: skip
 
 
-def as_excel() -> bytes:
-    """Built only when the button is clicked (on 1M invoices it takes a second)."""
-    buffer = io.BytesIO()
-    work.to_excel(buffer, index=False, sheet_name="Worklist")
-    return buffer.getvalue()
-
-
 left, right = st.columns(2)
-left.download_button(
-    "Download CSV", lambda: work.to_csv(index=False), "worklist.csv", "text/csv", key="worklist_csv"
-)
-right.download_button("Download Excel", as_excel, "worklist.xlsx",
+# Built only when a button is clicked (on 1M invoices it takes a second).
+left.download_button("Download CSV", lambda: to_csv_bytes(work), "worklist.csv", "text/csv", key="worklist_csv")  # fmt: skip
+right.download_button("Download Excel", lambda: to_excel_bytes(work, "Worklist"), "worklist.xlsx",
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="worklist_xlsx")  # fmt: skip
 
 if work["persona"].isna().all():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 from conftest import DATA
 
+from arlens import cli
 from arlens.cli import REPORTS, main
 from arlens.ingest.importer import import_file
 from arlens.store import Store
@@ -63,3 +66,37 @@ def test_kpis_and_worklist_from_the_shell(capsys, ledger_db):
 def test_bad_bucket_edges_fail_in_one_line(capsys, ledger_db):
     assert main(["aging", "--db", ledger_db, "--buckets", "60,30"]) == 1
     assert "increasing" in capsys.readouterr().err
+
+
+def test_rejects_shows_the_last_import_even_when_it_had_none(tmp_path, capsys):
+    db = str(tmp_path / "rejects.duckdb")
+    Store.open(db).close()
+    assert main(["rejects", "--db", db]) == 0
+    assert capsys.readouterr().out == "no imports yet\n"
+    bad, clean = DATA / "bad_invoices.csv", DATA / "ledger" / "invoices.csv"
+    for path in (bad, clean):
+        assert main(["import", str(path), "--table", "invoices", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["rejects", "--db", db]) == 0
+    assert capsys.readouterr().out == f"import 2 ({clean}) had no rejected rows\n"
+    assert main(["rejects", "--db", db, "--import", "1"]) == 0
+    header, *rows = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert header == ["file", "line", "column", "raw_value", "reason"]
+    assert rows and {row[0] for row in rows} == {str(bad)}
+    assert main(["rejects", "--db", db, "--import", "9"]) == 1
+    assert capsys.readouterr().err == "arlens: no import 9: `arlens imports` lists them\n"
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys, ledger_db):
+    def broken(args):
+        raise RuntimeError("the query went\nwrong")
+
+    monkeypatch.setitem(cli.COMMANDS, "status", broken)
+    monkeypatch.setattr(cli, "cmd_report", broken)
+    for argv in (["status", "--db", ledger_db], ["aging", "--db", ledger_db]):
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            "arlens: internal error: RuntimeError: the query went wrong (please report it)\n"
+        )

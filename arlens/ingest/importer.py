@@ -7,6 +7,7 @@ Re-importing a file upserts by key, so it changes nothing the second time.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -16,10 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from arlens import queries
+from arlens.ingest import mapping as header_mapping
+from arlens.ingest import values
 from arlens.ingest.mapping import (
     AMOUNT,
     BOOLEAN,
     DATE,
+    ID,
     INTEGER,
     TABLES,
     Mapping,
@@ -28,19 +32,9 @@ from arlens.ingest.mapping import (
     resolve_headers,
 )
 from arlens.ingest.readers import ReadError, Source, open_source
-from arlens.store import Store
+from arlens.store import Store, StoreError
 
 DEFAULT_TERMS_DAYS = 30
-
-DATE_FORMATS = [
-    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d", "%Y%m%d",
-    "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
-    "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d.%m.%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
-    "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%d-%b-%y", "%B %d, %Y", "%d %B %Y", "%d-%b-%Y %H:%M:%S",
-]  # fmt: skip
 
 TRUE_WORDS = ["true", "t", "yes", "y", "1", "x", "disputed", "j", "ja", "oui", "si", "on"]
 FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non", "off", "-"]
@@ -59,6 +53,12 @@ ACTIVITY_KINDS = {
     "dispute": ["dispute", "disputeraised"],
     "note": ["note", "comment", "other", "memo"],
 }
+
+
+def payment_amount_problem(header: list[str]) -> str | None:
+    """Why a payments file without a payment-amount column cannot load (one line), if it can tell."""
+    check = getattr(header_mapping, "payment_amount_problem", None)
+    return check(header) if check else None
 
 
 class ImportFailed(Exception):
@@ -118,8 +118,13 @@ def import_file(
     mapping_path: str | Path | None = None,
     sheet: str | None = None,
     progress: Callable[[int], None] | None = None,
+    currency: str | None = None,
 ) -> ImportResult:
-    """Import one file into `table`; raises ImportFailed (nothing changed) when nothing can load."""
+    """Import one file into `table`; raises ImportFailed (nothing changed) when nothing can load.
+
+    `currency` sets the store's home currency on its first import (what documents without a
+    currency are in); later it must agree with the one set.
+    """
     path = Path(path)
     if table not in TABLES:
         raise ImportFailed(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
@@ -135,6 +140,12 @@ def import_file(
     except OSError as error:
         raise ImportFailed(f"{path}: cannot read: {error.strerror or error}") from None
 
+    home = store.home_currency()
+    if currency and home and currency.strip().upper() != home:
+        raise ImportFailed(
+            f"the store's home currency is {home}, not {currency.upper()}; change it with "
+            f"`arlens config currency {currency.upper()}`"
+        )
     sha256 = file_sha256(path)
     with store.transaction():
         import_id = int(store.value("SELECT nextval('import_id_seq')"))
@@ -143,7 +154,7 @@ def import_file(
             job.add_source(source, only_one=len(sources) == 1)
         if job.rows_read == 0:
             raise ImportFailed(f"{path}: nothing loaded: {job.why_nothing_loaded()}")
-        stubs = job.finish()
+        stubs = job.finish(currency or mapping.defaults.get("currency"))
         result = ImportResult(
             import_id=import_id,
             file=str(path),
@@ -224,6 +235,7 @@ class _Import:
         self.notes: list[str] = []
         self.mapping_record: dict = {"sources": []}
         self.skipped: list[str] = []
+        self.touched_customers = False
 
     # -- staging ------------------------------------------------------------------------------
 
@@ -234,11 +246,18 @@ class _Import:
         except MappingError as error:
             raise ImportFailed(f"{source.name}: {error}") from None
         present = set(chosen) | set(self.mapping.defaults)
+        if "open_amount" in present:
+            present.add("amount")  # an open-items export: what was open is the amount
         missing = [c for c in spec.required if c not in present]
         if spec.target in ("payments", "activities") and "invoice_id" in present:
             missing = [c for c in missing if c != "customer_id"]  # taken from the invoice
+        problem = (
+            payment_amount_problem(source.header)
+            if spec.target == "payments" and "amount" in missing
+            else None
+        )
         if missing:
-            message = (
+            message = problem or (
                 f"no column for {', '.join(missing)} (headers: {', '.join(source.header)}); "
                 'name it in a mapping file: [columns] "Your Header" = "' + missing[0] + '"'
             )
@@ -248,10 +267,36 @@ class _Import:
             self.notes.append(f"{source.name} skipped: {message}")
             return
 
-        # Every source column is staged as read (rejected rows keep all of it); the canonical
-        # columns are then picked from it.
-        width = len(source.header)
-        raw_columns = [f"c{i}" for i in range(width)]
+        self._stage(source, chosen)
+        self._fix_spreadsheet_ids(chosen)
+        dates = self._read_dates(chosen, source)
+        marks = self._decide_decimal_marks(chosen, source)
+        self.mapping_record["sources"].append(
+            {
+                "source": source.name,
+                "header": source.header,
+                "columns": {c: source.header[i] for c, i in chosen.items()},
+                "unused_headers": unused,
+                "detected": source.detected,
+                "date_orders": {c: values.describe(d) for c, d in dates.items()},
+                "decimal_marks": marks,
+                "values": self.mapping.values,
+                "defaults": self.mapping.defaults,
+            }
+        )
+        self.notes += [f"{source.name}: {note}" for note in getattr(source, "notes", [])]
+        if unused:
+            self.notes.append(f"{source.name}: columns not used: {', '.join(unused)}")
+        encoding = source.detected.get("encoding")
+        if encoding and encoding not in ("utf-8", "utf-8-sig"):
+            self.notes.append(f"{source.name}: read as {encoding} (not UTF-8)")
+        self._check_and_load(source, chosen, dates, marks)
+
+    def _stage(self, source: Source, chosen: dict) -> None:
+        """Every source column is staged as read (rejected rows keep all of it); the canonical
+        columns are then picked from it, stripped of whitespace of every kind."""
+        spec = self.spec
+        raw_columns = [f"c{i}" for i in range(len(source.header))]
         self.store.execute("DROP TABLE IF EXISTS _raw_stage")
         self.store.execute(
             "CREATE TEMP TABLE _raw_stage (_line BIGINT, "
@@ -265,8 +310,8 @@ class _Import:
             if batch.table is not None:
                 arrays.update(zip(raw_columns, batch.table.columns, strict=True))
             else:
-                for name, values in zip(raw_columns, zip(*batch.rows, strict=True), strict=True):
-                    arrays[name] = pa.array(values, pa.string())
+                for name, column in zip(raw_columns, zip(*batch.rows, strict=True), strict=True):
+                    arrays[name] = pa.array(column, pa.string())
             self.store.con.register("_arlens_batch", pa.table(arrays))
             try:
                 self.store.execute("INSERT INTO _raw_stage BY NAME SELECT * FROM _arlens_batch")
@@ -276,7 +321,7 @@ class _Import:
             if self.progress:
                 self.progress(self.rows_read)
         picked = ", ".join(
-            f"NULLIF(trim(c{chosen[c]}), '') AS {_ident(c)}"
+            f"{values.clean_text_sql(f'c{chosen[c]}')} AS {_ident(c)}"
             if c in chosen
             else f"NULL::VARCHAR AS {_ident(c)}"
             for c in spec.columns
@@ -297,122 +342,160 @@ class _Import:
             self.store.execute(
                 f"UPDATE _stage SET {_ident(column)} = m.value "
                 "FROM (SELECT unnest($raws) AS raw, unnest($values) AS value) m "
-                f"WHERE trim(_stage.{_ident(column)}) = m.raw",
+                f"WHERE _stage.{_ident(column)} = m.raw",
                 {"raws": list(pairs), "values": list(pairs.values())},
             )
 
-        formats = self._detect_date_formats(chosen)
-        decimals = self._detect_decimals(chosen)
-        self.mapping_record["sources"].append(
-            {
-                "source": source.name,
-                "header": source.header,
-                "columns": {c: source.header[i] for c, i in chosen.items()},
-                "unused_headers": unused,
-                "detected": source.detected,
-                "date_formats": formats,
-                "decimal_separator": decimals,
-                "values": self.mapping.values,
-                "defaults": self.mapping.defaults,
-            }
-        )
-        if unused:
-            self.notes.append(f"{source.name}: columns not used: {', '.join(unused)}")
-        encoding = source.detected.get("encoding")
-        if encoding and encoding not in ("utf-8", "utf-8-sig"):
-            self.notes.append(f"{source.name}: read as {encoding} (not UTF-8)")
-        self._check_and_load(source, chosen, formats, decimals)
-
-    def _detect_date_formats(self, chosen: dict) -> dict[str, str]:
-        """Per date column, the format that parses the most sample values (the mapping's wins).
-
-        Day-first and month-first both parse `03/04/2024`; ties go to the format that parses the
-        file's other date columns best, then to month-first (M/D/YYYY), and the note says so.
-        """
-        given = self.mapping.options.get("date")
-        date_columns = [c for c, kind in self.spec.columns.items() if kind == DATE and c in chosen]
-        if given:
-            return {c: given for c in date_columns}
-        scores: dict[str, list[int]] = {}
-        for column in date_columns:
-            counted = ", ".join(f"count(try_strptime(v, $f{i}))" for i in range(len(DATE_FORMATS)))
-            counts = self.store.rows(
-                f"SELECT {counted} FROM (SELECT DISTINCT trim({_ident(column)}) AS v FROM _stage "
-                f"WHERE {_ident(column)} IS NOT NULL LIMIT 2000)",
-                {f"f{i}": f for i, f in enumerate(DATE_FORMATS)},
-            )[0]
-            by_format = dict(zip(DATE_FORMATS, counts, strict=False))
-            scores[column] = [by_format.get(f, 0) for f in DATE_FORMATS]
-        overall = [sum(s[i] for s in scores.values()) for i in range(len(DATE_FORMATS))]
-        formats = {}
-        for column, score in scores.items():
-            best = max(range(len(DATE_FORMATS)), key=lambda i: (score[i], overall[i], -i))
-            formats[column] = DATE_FORMATS[best]
-            rivals = [
-                DATE_FORMATS[i]
-                for i in range(len(DATE_FORMATS))
-                if i != best and score[i] == score[best] and score[i] > 0
-            ]
-            if "%d" in formats[column] and any(
-                "%d" in r and r.index("%d") != formats[column].index("%d") for r in rivals
-            ):
-                self.notes.append(
-                    f"{column}: every date reads both day-first and month-first; took "
-                    f"{formats[column]} (set [format] date in a mapping file to change it)"
-                )
-        return formats
-
-    def _detect_decimals(self, chosen: dict) -> dict[str, str]:
-        """`1.234,56` and `1,234.56` both occur; a column's last separator before 1-2 digits tells."""
-        given = self.mapping.options.get("decimal")
-        out = {}
+    def _fix_spreadsheet_ids(self, chosen: dict) -> None:
+        """A key column a spreadsheet or dataframe wrote as floats (`1002003004.0` in every row)
+        is read as the integer a person sees; a mix of `.0` and other ids is left as written."""
         for column, kind in self.spec.columns.items():
-            if kind != AMOUNT or column not in chosen:
+            if kind != ID or column not in chosen:
                 continue
-            if given:
-                out[column] = given
-                continue
-            comma, dot = self.store.rows(
-                f"SELECT count(*) FILTER (WHERE regexp_matches({_ident(column)}, ',[0-9]{{1,2}}\\s*-?\\)?$')),"
-                f" count(*) FILTER (WHERE regexp_matches({_ident(column)}, '\\.[0-9]{{1,2}}\\s*-?\\)?$')) "
-                f"FROM (SELECT {_ident(column)} FROM _stage WHERE {_ident(column)} IS NOT NULL LIMIT 5000)"
+            col = _ident(column)
+            all_float, any_value = self.store.rows(
+                f"SELECT bool_and(regexp_full_match({col}, '-?[0-9]+\\.0+')), count({col}) "
+                f"FROM _stage WHERE {col} IS NOT NULL"
             )[0]
-            out[column] = "," if comma > dot else "."
-        return out
+            if all_float and any_value:
+                self.store.execute(f"UPDATE _stage SET {col} = regexp_replace({col}, '\\.0+$', '')")
+                self.notes.append(
+                    f"{column}: every value was written as a decimal number (like "
+                    "1002003004.0): read as the whole number"
+                )
+
+    def _read_dates(self, chosen: dict, source: Source) -> dict[str, values.DateColumn]:
+        """Each date column read over its distinct texts into a lookup table `_dates_<column>`."""
+        given = self.mapping.options.get("date")
+        pivot = self.mapping.options.get("two_digit_year_pivot")
+        present = set(chosen) | set(self.mapping.defaults)
+        columns = [c for c, kind in self.spec.columns.items() if kind == DATE and c in present]
+        texts = {
+            c: [
+                row[0]
+                for row in self.store.rows(
+                    f"SELECT DISTINCT {_ident(c)} FROM _stage WHERE {_ident(c)} IS NOT NULL"
+                )
+            ]
+            for c in columns
+        }
+        # A column that shows its day/month order decides the file's undecided ones.
+        read = {c: values.read_date_column(texts[c], None, given, pivot) for c in columns}
+        shown = [d.order for d in read.values() if d.order and not d.ambiguous and not d.serials]
+        hint = max(set(shown), key=shown.count) if shown else None
+        if hint is None and self._european_file(source):
+            hint = values.DMY
+        for c in columns:
+            if read[c].ambiguous and hint:
+                read[c] = values.read_date_column(texts[c], hint, given, pivot)
+        for c, column in read.items():
+            rows = pa.table(
+                {
+                    "raw": pa.array(list(column.values), pa.string()),
+                    "value": pa.array(list(column.values.values()), pa.date32()),
+                    "reason": pa.array([column.reasons.get(t) for t in column.values], pa.string()),
+                }
+            )
+            self.store.execute(f"DROP TABLE IF EXISTS {_ident('_dates_' + c)}")
+            self.store.con.register("_arlens_dates", rows)
+            try:
+                self.store.execute(
+                    f"CREATE TEMP TABLE {_ident('_dates_' + c)} AS SELECT * FROM _arlens_dates"
+                )
+            finally:
+                self.store.con.unregister("_arlens_dates")
+            if column.ambiguous and any(column.values.values()):
+                self.notes.append(
+                    f"{c}: every date reads both day-first and month-first; took month-first "
+                    "(set [format] date in a mapping file to change it)"
+                )
+            if column.had_times:
+                self.notes.append(f"{c}: the values carry a time of day; the date is kept")
+            if column.serials:
+                self.notes.append(f"{c}: read as Excel serial day numbers")
+            if column.two_digit_years:
+                self.notes.append(
+                    f"{c}: two-digit years read as 20yy when that is at most 20 years ahead, "
+                    "else 19yy"
+                )
+        return read
+
+    def _european_file(self, source: Source) -> bool:
+        return source.detected.get("delimiter") == ";" or self.mapping.options.get("decimal") == ","
+
+    def _decide_decimal_marks(self, chosen: dict, source: Source) -> dict[str, str]:
+        """One decimal mark per amount column, from every value in it (the mapping's wins).
+
+        A column whose values all read either way (`1.234`, `250`) follows the file's other
+        amount columns, then the file's shape (a `;` delimiter: European), then the decimal point.
+        """
+        given = self.mapping.options.get("decimal")
+        present = set(chosen) | set(self.mapping.defaults)
+        columns = [c for c, kind in self.spec.columns.items() if kind == AMOUNT and c in present]
+        if given:
+            return dict.fromkeys(columns, given)
+        decided: dict[str, str | None] = {}
+        for column in columns:
+            parts = values.amount_parts_sql(_ident(column))
+            only_point, only_comma = self.store.rows(
+                f"SELECT {values.amount_evidence_sql('p')} FROM "
+                f"(SELECT {parts} AS p FROM _stage WHERE {_ident(column)} IS NOT NULL)"
+            )[0]
+            decided[column], _ = values.decide_decimal_mark(only_point, only_comma, None)
+        shown = [m for m in decided.values() if m]
+        hint = max(set(shown), key=shown.count) if shown else None
+        if hint is None:
+            hint = values.DECIMAL_COMMA if self._european_file(source) else values.DECIMAL_POINT
+        return {c: m or hint for c, m in decided.items()}
 
     # -- typing and checks --------------------------------------------------------------------
 
-    def _parse(self, column: str, kind: str, formats: dict, decimals: dict) -> str:
-        raw = f"trim(_stage.{_ident(column)})"
+    def _parse(self, column: str, kind: str, marks: dict, dates: dict) -> list[str]:
+        """SQL select items for one column: its typed value, and for amounts and dates the
+        reason a non-empty value could not be read (`_why_<column>`)."""
+        raw = f"s.{_ident(column)}"
+        why = _ident("_why_" + column)
+        if kind == DATE and column not in dates:
+            return [f"NULL::DATE AS {_ident(column)}", f"NULL::VARCHAR AS {why}"]
+        if kind == AMOUNT and column not in marks:
+            items = [f"NULL::DECIMAL(18,2) AS {_ident(column)}", f"NULL::VARCHAR AS {why}"]
+            if column in ("amount", "open_amount"):
+                items.append(f"NULL::VARCHAR AS {_ident('_cur_' + column)}")
+            return items
         if kind == DATE:
-            return f"try_strptime({raw}, $date_format_{column})::DATE"
+            lookup = _ident("_d_" + column)
+            return [
+                f"{lookup}.value AS {_ident(column)}",
+                f"{lookup}.reason AS {_ident('_why_' + column)}",
+            ]
         if kind == AMOUNT:
-            keep = "0-9," if decimals.get(column) == "," else "0-9."
-            digits = f"replace(regexp_replace({raw}, '[^{keep}]', '', 'g'), ',', '.')"
-            negative = f"(regexp_matches({raw}, '^\\(.*\\)$') OR regexp_matches({raw}, '^[^0-9]*-|-\\s*$'))"
-            shape = (
-                f"regexp_full_match({raw}, "
-                "'\\(?\\s*[-+]?\\s*([A-Za-z]{3}|[$€£¥])?\\s*[-+]?\\s*[0-9][0-9.,'' ]*\\s*"
-                "([A-Za-z]{3}|[$€£¥])?\\s*-?\\s*\\)?')"
-            )
-            value = f"TRY_CAST({digits} AS DECIMAL(18,2))"
-            return f"CASE WHEN {shape} THEN CASE WHEN {negative} THEN -{value} ELSE {value} END END"
+            parts, mark = f"s.{_ident('_p_' + column)}", marks[column]
+            items = [
+                f"{values.amount_value_sql(parts, mark)} AS {_ident(column)}",
+                f"{values.amount_reason_sql(parts, mark, raw)} AS {_ident('_why_' + column)}",
+            ]
+            if column in ("amount", "open_amount"):
+                items.append(f"{values.amount_currency_sql(parts)} AS {_ident('_cur_' + column)}")
+            return items
         if kind == INTEGER:
-            return (
+            return [
                 f"CASE WHEN lower({raw}) LIKE '%receipt%' THEN 0 "
-                f"ELSE TRY_CAST(regexp_extract({raw}, '-?[0-9]+') AS INTEGER) END"
-            )
+                f"ELSE TRY_CAST(regexp_extract({raw}, '-?[0-9]+') AS INTEGER) END AS {_ident(column)}"
+            ]
         if kind == BOOLEAN:
             folded = f"lower({raw})"
-            return (
+            return [
                 f"CASE WHEN {folded} IN ({', '.join(repr(w) for w in TRUE_WORDS)}) THEN true "
-                f"WHEN {folded} IN ({', '.join(repr(w) for w in FALSE_WORDS)}) THEN false END"
-            )
+                f"WHEN {folded} IN ({', '.join(repr(w) for w in FALSE_WORDS)}) THEN false END "
+                f"AS {_ident(column)}"
+            ]
         if column == "doc_type":
-            return _words_case(raw, DOC_TYPES)
+            return [f"{_words_case(raw, DOC_TYPES)} AS {_ident(column)}"]
         if column == "kind":
-            return _words_case(raw, ACTIVITY_KINDS)
-        return f"NULLIF({raw}, '')"
+            return [f"{_words_case(raw, ACTIVITY_KINDS)} AS {_ident(column)}"]
+        if column == "currency":
+            return [f"upper({raw}) AS {_ident(column)}"]
+        return [f"{raw} AS {_ident(column)}"]
 
     def _problem(self, condition: str, column: str, reason_sql: str) -> str:
         return (
@@ -420,23 +503,30 @@ class _Import:
             f"'raw': _stage.{_ident(column)}, 'reason': {reason_sql}}} END"
         )
 
-    def _check_and_load(self, source: Source, chosen: dict, formats: dict, decimals: dict) -> None:
+    def _check_and_load(self, source: Source, chosen: dict, dates: dict, marks: dict) -> None:
         spec, store = self.spec, self.store
         columns = list(spec.columns)
-        typed = [
-            f"{self._parse(c, k, formats, decimals)} AS {_ident(c)}"
-            for c, k in spec.columns.items()
-        ]
+        typed = [item for c, k in spec.columns.items() for item in self._parse(c, k, marks, dates)]
+        amount_parts = "".join(
+            f", {values.amount_parts_sql(_ident(c))} AS {_ident('_p_' + c)}" for c in marks
+        )
+        date_joins = " ".join(
+            f"LEFT JOIN {_ident('_dates_' + c)} {_ident('_d_' + c)} "
+            f"ON {_ident('_d_' + c)}.raw = s.{_ident(c)}"
+            for c in dates
+        )
         problems = []
         for column, kind in spec.columns.items():
             raw = f"_stage.{_ident(column)}"
-            if column in spec.required and not (
-                column == "customer_id" and spec.target in ("payments", "activities")
+            if (
+                column in spec.required
+                and not (column == "customer_id" and spec.target in ("payments", "activities"))
+                and not (column == "amount" and "open_amount" in chosen and "amount" not in chosen)
             ):
                 problems.append(self._problem(f"{raw} IS NULL", column, "'missing required value'"))
             reason = {
-                DATE: f"'not a date in the format {formats.get(column, '%Y-%m-%d')}'",
-                AMOUNT: "'not an amount'",
+                DATE: f"t.{_ident('_why_' + column)}",
+                AMOUNT: f"t.{_ident('_why_' + column)}",
                 INTEGER: "'not a whole number of days'",
                 BOOLEAN: "'not a yes/no value (map it in [values." + column + "])'",
             }.get(kind)
@@ -447,24 +537,48 @@ class _Import:
                 )
             if column == "kind":
                 reason = "'unknown activity kind (use " + ", ".join(ACTIVITY_KINDS) + ")'"
+            if column == "currency":
+                problems.append(
+                    self._problem(
+                        f"{raw} IS NOT NULL AND NOT regexp_full_match(t.currency, '[A-Z]{{3}}')",
+                        column,
+                        "'not a currency code (use ISO codes such as USD, EUR, GBP)'",
+                    )
+                )
+            if kind == ID:
+                problems.append(
+                    self._problem(
+                        f"regexp_full_match({raw}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+')",
+                        column,
+                        "'written in scientific notation by a spreadsheet: its digits are lost; "
+                        "export the column as text'",
+                    )
+                )
             if reason:
                 problems.append(
                     self._problem(
                         f"{raw} IS NOT NULL AND t.{_ident(column)} IS NULL", column, reason
                     )
                 )
+        for column in ("amount", "open_amount"):
+            if column in marks and "currency" in spec.columns:
+                problems.append(
+                    self._problem(
+                        f"t.currency IS NOT NULL AND t.{_ident('_cur_' + column)} IS NOT NULL "
+                        f"AND t.currency <> t.{_ident('_cur_' + column)}",
+                        column,
+                        f"'the amount is written in ' || t.{_ident('_cur_' + column)} || "
+                        "' but the currency column says ' || t.currency",
+                    )
+                )
         problems += self._table_checks()
         mapped = "to_json({" + ", ".join(f"'{c}': _stage.{_ident(c)}" for c in columns) + "})"
         store.execute("DROP TABLE IF EXISTS _typed")
         store.execute(
-            "CREATE TEMP TABLE _typed AS SELECT _stage._line, "
+            "CREATE TEMP TABLE _typed AS SELECT s._line, "
             + ", ".join(typed)
-            + f", md5({mapped}::VARCHAR) AS _row_hash FROM _stage",
-            {
-                f"date_format_{c}": formats.get(c, "%Y-%m-%d")
-                for c, kind in spec.columns.items()
-                if kind == DATE
-            },
+            + f", md5({mapped.replace('_stage.', 's.')}::VARCHAR) AS _row_hash "
+            f"FROM (SELECT *{amount_parts} FROM _stage) s {date_joins}"
         )
         key = spec.key
         key_sql = self._key_sql()
@@ -520,6 +634,38 @@ class _Import:
         rejected = int(store.value("SELECT count(*) FROM _checked WHERE len(_problems) > 0"))
         self.rows_rejected += rejected + len(source.bad_rows)
         self.rows_loaded += self._load(chosen)
+        self._check_totals(source, chosen, marks)
+
+    def _check_totals(self, source: Source, chosen: dict, marks: dict) -> None:
+        """A report's grand total row must equal the rows read from it; say so when not."""
+        totals = getattr(source, "totals", None) or {}
+        for column in ("amount", "open_amount"):
+            if column not in chosen:
+                continue
+            text = totals.get(source.header[chosen[column]])
+            if not text:
+                continue
+            parts = values.amount_parts_sql("$t")
+            stated = self.store.value(
+                f"SELECT {values.amount_value_sql('p', marks[column])} FROM (SELECT {parts} AS p)",
+                {"t": text},
+            )
+            loaded = self.store.value(
+                f"SELECT coalesce(sum({_ident(column)}), 0) FROM _checked WHERE len(_problems) = 0"
+            )
+            if stated is None:
+                self.notes.append(
+                    f"{source.name}: the total row's {column} {text!r} is not an amount"
+                )
+            elif stated == loaded:
+                self.notes.append(
+                    f"{source.name}: the file's total {stated:,.2f} equals the rows loaded"
+                )
+            else:
+                self.notes.append(
+                    f"{source.name}: the file's total is {stated:,.2f} but the rows loaded add up "
+                    f"to {loaded:,.2f} (difference {stated - loaded:,.2f}: see the rejected rows)"
+                )
 
     def _key_sql(self) -> str:
         """Payments and activities without ids get one made from their content (stable on re-import)."""
@@ -540,13 +686,6 @@ class _Import:
         target, name = self.spec.target, self.spec.name
         checks = []
         if target == "invoices":
-            checks.append(
-                self._problem(
-                    "t.due_date < t.invoice_date",
-                    "due_date",
-                    "'due date is before the invoice date'",
-                )
-            )
             checks.append(
                 self._problem(
                     "t.written_off_on < t.invoice_date",
@@ -572,6 +711,14 @@ class _Import:
                 )
         if target == "payments":
             checks.append(self._problem("t.amount = 0", "amount", "'a payment of zero'"))
+            checks.append(
+                self._problem(
+                    "t.amount < 0 AND NOT regexp_matches(lower(coalesce(t.method, '')), 'refund')",
+                    "amount",
+                    "'negative payment (a reversal?): leave reversals out of the export, or give "
+                    "refunds the method refund'",
+                )
+            )
         if target in ("payments", "activities"):
             checks.append(
                 self._problem(
@@ -586,6 +733,8 @@ class _Import:
     # -- loading ------------------------------------------------------------------------------
 
     def _load(self, chosen: dict) -> int:
+        """Upsert the good rows. A stored value is never replaced by NULL, nor by one derived
+        from a column the file lacks (a re-export without due dates keeps the real ones)."""
         spec, store = self.spec, self.store
         present = [
             c
@@ -596,7 +745,32 @@ class _Import:
             present.insert(0, spec.key)
         select = {c: f"g.{_ident(c)}" for c in present}
         joins = ""
+        keep_stored: set[str] = set()
+        if "currency" in spec.columns:
+            amount_currency = "g._cur_amount" if "amount" in chosen else "NULL"
+            if "open_amount" in chosen:
+                amount_currency = f"coalesce({amount_currency}, g._cur_open_amount)"
+            select["currency"] = (
+                f"coalesce(g.currency, {amount_currency})"
+                if "currency" in present
+                else amount_currency
+            )
         if spec.target == "invoices":
+            if "amount" not in chosen and "open_amount" in chosen:
+                select["amount"] = "g.open_amount"
+                self.notes.append(
+                    "the file has no original amounts: each invoice's amount is what was open "
+                    "when it was exported"
+                )
+            elif "open_amount" in chosen:
+                export_date = self._export_date(chosen)
+                select["open_amount_exported"] = "g.open_amount"
+                select["exported_on"] = f"DATE '{export_date.isoformat()}'"
+                self.notes.append(
+                    f"open balances are taken as of {export_date:%Y-%m-%d} (the file's newest "
+                    "date; set [format] export_date to change it): what was paid before then "
+                    "settles each invoice on that day"
+                )
             terms = "g.payment_terms_days" if "payment_terms_days" in chosen else "NULL::INTEGER"
             select["due_date"] = (
                 f"coalesce(g.due_date, g.invoice_date + coalesce({terms}, c.payment_terms_days, "
@@ -607,10 +781,12 @@ class _Import:
                 select["doc_type"] = "'credit_memo'"
             else:
                 select["doc_type"] = "coalesce(g.doc_type, 'invoice')"
+                if "doc_type" not in chosen:
+                    keep_stored.add("doc_type")
             select["amount"] = (
                 "CASE WHEN "
                 + select["doc_type"]
-                + " = 'credit_memo' THEN -abs(g.amount) ELSE g.amount END"
+                + f" = 'credit_memo' THEN -abs({select['amount']}) ELSE {select['amount']} END"
             )
             if "disputed" in select:
                 select["disputed"] = "coalesce(g.disputed, false)"
@@ -621,25 +797,93 @@ class _Import:
         if spec.target == "customers":
             select["is_stub"] = "false"
         names = list(select)
-        updates = ", ".join(f"{_ident(c)} = excluded.{_ident(c)}" for c in names if c != spec.key)
-        conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        target = _ident(spec.target)
+        updates = []
+        for c in names:
+            if c == spec.key:
+                continue
+            column = _ident(c)
+            if c == "due_date":
+                # A real due date stays when the new one would only be derived from terms.
+                update = (
+                    f"CASE WHEN excluded.due_date_derived AND NOT {target}.due_date_derived "
+                    f"THEN {target}.due_date ELSE excluded.due_date END"
+                )
+            elif c == "due_date_derived":
+                update = f"{target}.due_date_derived AND excluded.due_date_derived"
+            elif c in keep_stored:
+                update = f"{target}.{column}"
+            else:
+                update = f"coalesce(excluded.{column}, {target}.{column})"
+            updates.append(f"{column} = {update}")
+        conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
         store.execute(
-            f"INSERT INTO {spec.target} ({', '.join(_ident(c) for c in names)}) "
+            f"INSERT INTO {target} ({', '.join(_ident(c) for c in names)}) "
             f"SELECT {', '.join(select[c] for c in names)} "
             f"FROM _checked g {joins} WHERE len(g._problems) = 0 "
             f"ON CONFLICT ({_ident(spec.key)}) {conflict}"
         )
         loaded = int(store.value("SELECT count(*) FROM _checked WHERE len(_problems) = 0"))
         if spec.target == "invoices":
-            derived = store.value(
-                "SELECT count(*) FROM _checked WHERE len(_problems) = 0 AND due_date IS NULL"
+            self._invoice_notes(chosen)
+        if spec.target == "customers" or (spec.target == "invoices" and "country" in chosen):
+            self.touched_customers = True
+        if spec.target == "invoices" and "country" in chosen:
+            store.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _invoice_countries (customer_id VARCHAR, country VARCHAR)"
             )
-            if derived:
-                self.notes.append(
-                    f"{derived:,} rows had no due date: due date = invoice date + the customer's "
-                    f"payment terms ({DEFAULT_TERMS_DAYS} days when unknown)"
-                )
+            store.execute(
+                "INSERT INTO _invoice_countries SELECT customer_id, mode(country) FROM _checked "
+                "WHERE len(_problems) = 0 AND country IS NOT NULL GROUP BY customer_id"
+            )
+        self._case_notes()
         return loaded
+
+    def _export_date(self, chosen: dict):
+        given = self.mapping.options.get("export_date")
+        if given:
+            return dt.date.fromisoformat(str(given))
+        dates = [c for c in ("invoice_date", "due_date", "paid_date") if c in chosen]
+        newest = self.store.value(
+            "SELECT max(greatest(" + ", ".join(_ident(c) for c in ["invoice_date"] + dates) + "))"
+            " FROM _checked WHERE len(_problems) = 0"
+        )
+        return newest or dt.date.today()
+
+    def _invoice_notes(self, chosen: dict) -> None:
+        derived, early = self.store.rows(
+            "SELECT count(*) FILTER (WHERE due_date IS NULL), "
+            "count(*) FILTER (WHERE due_date < invoice_date) "
+            "FROM _checked WHERE len(_problems) = 0"
+        )[0]
+        if derived:
+            self.notes.append(
+                f"{derived:,} rows had no due date: due date = invoice date + the customer's "
+                f"payment terms ({DEFAULT_TERMS_DAYS} days when unknown)"
+            )
+        if early:
+            self.notes.append(
+                f"{early:,} rows have a due date before the invoice date (kept: SAP-style "
+                "systems count terms from a baseline date that can precede posting)"
+            )
+
+    def _case_notes(self) -> None:
+        """Ids that differ from another only by case are kept apart, and the user hears of it."""
+        key = self.spec.key
+        if key not in ("customer_id", "invoice_id"):
+            return
+        clashes = self.store.rows(
+            f"SELECT min(k), max(k), count(*) FROM (SELECT DISTINCT t.{_ident(key)} AS k "
+            f"FROM {_ident(self.spec.target)} t JOIN (SELECT DISTINCT lower({_ident(key)}) AS lk "
+            f"FROM _checked WHERE len(_problems) = 0) f ON lower(t.{_ident(key)}) = f.lk) "
+            f"GROUP BY lower(k) HAVING count(*) > 1 LIMIT 3"
+        )
+        if clashes:
+            examples = ", ".join(f"{a!r} and {b!r}" for a, b, _ in clashes)
+            self.notes.append(
+                f"{key}: some ids differ from another only by case ({examples}); kept as "
+                "different ids"
+            )
 
     def why_nothing_loaded(self) -> str:
         if self.rows_read == 0:
@@ -655,19 +899,48 @@ class _Import:
             )
         )
 
-    def finish(self) -> int:
+    def finish(self, currency: str | None) -> int:
         """Derived data follows the inputs: stub customers, currencies, applications."""
         store = self.store
         for name in ("_raw_stage", "_stage", "_typed", "_checked"):
             store.execute(f"DROP TABLE IF EXISTS {name}")
+        for table in store.rows(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_dates\\_%' ESCAPE '\\'"
+        ):
+            store.execute(f"DROP TABLE IF EXISTS {_ident(table[0])}")
         before = int(store.value("SELECT count(*) FROM customers"))
         store.execute(queries.sql("derive", "create_stub_customers"))
         stubs = int(store.value("SELECT count(*) FROM customers")) - before
-        store.execute(queries.sql("derive", "fill_invoice_currencies"))
-        store.execute(queries.sql("derive", "fill_payment_currencies"))
+        if store.value(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_invoice_countries'"
+        ):
+            store.execute(queries.sql("derive", "fill_customer_countries"))
+            store.execute("DROP TABLE _invoice_countries")
+        try:
+            home, assumed = store.ensure_home_currency(currency)
+        except StoreError as error:
+            raise ImportFailed(str(error)) from None
+        if assumed:
+            self.notes.append(
+                f"no currency in the file or the store: amounts are taken as {home}, the store's "
+                "home currency (set it with --currency on the first import, or "
+                "`arlens config currency EUR`)"
+            )
+        fill_currencies(store)
         if self.spec.target in ("invoices", "payments", "customers"):
             rebuild_derived(store)
         return stubs
+
+
+def fill_currencies(store: Store) -> None:
+    """Nothing reaches a metric without a currency: a document takes its own, else its invoice's
+    or customer's, else the store's home currency."""
+    home = store.home_currency()
+    store.execute(queries.sql("derive", "fill_invoice_currencies"))
+    store.execute(queries.sql("derive", "fill_payment_currencies"))
+    store.execute(queries.sql("derive", "fill_customer_currencies"), {"home": home})
+    store.execute(queries.sql("derive", "fill_invoice_currencies"))
+    store.execute(queries.sql("derive", "fill_payment_currencies"))
 
 
 def rebuild_derived(store: Store) -> None:

@@ -11,11 +11,11 @@ WITH claims AS (
     SELECT 'payment' AS source_type, p.payment_id AS source_id, p.invoice_id,
            p.payment_date AS applied_on, p.amount AS claim, 1 AS rank_in_day
     FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id
-    WHERE p.amount > 0 AND i.amount > 0
+    WHERE p.amount > 0 AND i.amount > 0 AND p.currency IS NOT DISTINCT FROM i.currency
     UNION ALL
     SELECT 'credit_memo', memo.invoice_id, memo.applies_to, memo.invoice_date, -memo.amount, 2
     FROM invoices memo JOIN invoices i ON i.invoice_id = memo.applies_to
-    WHERE memo.amount < 0 AND i.amount > 0
+    WHERE memo.amount < 0 AND i.amount > 0 AND memo.currency IS NOT DISTINCT FROM i.currency
     UNION ALL
     SELECT 'paid_date', invoice_id, invoice_id, paid_date, amount, 3
     FROM invoices WHERE paid_date IS NOT NULL AND amount > 0
@@ -23,13 +23,26 @@ WITH claims AS (
     SELECT 'write_off', invoice_id, invoice_id, written_off_on, amount, 4
     FROM invoices WHERE written_off_on IS NOT NULL AND amount > 0
 ),
+-- An open-items export says what was still open on its day: whatever the claims above had not
+-- settled by then was paid by that day (an 'open_balance' settlement dated the export).
+open_balance AS (
+    SELECT 'open_balance' AS source_type, i.invoice_id AS source_id, i.invoice_id,
+           i.exported_on AS applied_on,
+           (i.amount - i.open_amount_exported) - coalesce(sum(c.claim), 0) AS claim, 5 AS rank_in_day
+    FROM invoices i LEFT JOIN claims c ON c.invoice_id = i.invoice_id AND c.applied_on <= i.exported_on
+    WHERE i.open_amount_exported IS NOT NULL AND i.amount > 0
+    GROUP BY i.invoice_id, i.exported_on, i.amount, i.open_amount_exported
+),
+all_claims AS (
+    SELECT * FROM claims UNION ALL SELECT * FROM open_balance WHERE claim > 0
+),
 ordered AS (
     SELECT c.*, i.amount AS invoice_amount,
            coalesce(sum(c.claim) OVER (
                PARTITION BY c.invoice_id
                ORDER BY c.applied_on, c.rank_in_day, c.source_id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS claimed_before
-    FROM claims c JOIN invoices i ON i.invoice_id = c.invoice_id
+    FROM all_claims c JOIN invoices i ON i.invoice_id = c.invoice_id
 )
 SELECT source_type, source_id, invoice_id, applied_on,
        least(claim, invoice_amount - claimed_before) AS amount
@@ -37,17 +50,44 @@ FROM ordered
 WHERE claimed_before < invoice_amount
 
 -- name: fill_invoice_currencies
--- A document without its own currency is in its customer's currency.
-UPDATE invoices SET currency = c.currency
+-- A document without its own currency is in its customer's currency (assumed when the customer's was).
+UPDATE invoices SET currency = c.currency, currency_assumed = c.currency_assumed
 FROM customers c
 WHERE invoices.currency IS NULL AND c.customer_id = invoices.customer_id AND c.currency IS NOT NULL
 
 -- name: fill_payment_currencies
 -- Likewise for payments: the invoice's currency, else the customer's.
-UPDATE payments SET currency = coalesce(
-    (SELECT i.currency FROM invoices i WHERE i.invoice_id = payments.invoice_id),
-    (SELECT c.currency FROM customers c WHERE c.customer_id = payments.customer_id))
-WHERE payments.currency IS NULL
+UPDATE payments SET currency = f.currency, currency_assumed = f.currency_assumed
+FROM (
+    SELECT p.payment_id, coalesce(i.currency, c.currency) AS currency,
+           CASE WHEN i.currency IS NOT NULL THEN i.currency_assumed ELSE c.currency_assumed END
+               AS currency_assumed
+    FROM payments p
+    LEFT JOIN invoices i ON i.invoice_id = p.invoice_id
+    LEFT JOIN customers c ON c.customer_id = p.customer_id
+    WHERE p.currency IS NULL
+) f
+WHERE payments.payment_id = f.payment_id AND f.currency IS NOT NULL
+
+-- name: fill_customer_currencies
+-- A customer without a currency bills in the one its documents use most, else the home currency.
+UPDATE customers SET currency = coalesce(d.currency, $home), currency_assumed = d.currency IS NULL
+FROM (
+    SELECT c.customer_id, mode(x.currency) AS currency
+    FROM customers c LEFT JOIN (
+        SELECT customer_id, currency FROM invoices WHERE currency IS NOT NULL
+        UNION ALL SELECT customer_id, currency FROM payments WHERE currency IS NOT NULL
+    ) x USING (customer_id)
+    WHERE c.currency IS NULL
+    GROUP BY c.customer_id
+) d
+WHERE customers.customer_id = d.customer_id
+
+-- name: fill_customer_countries
+-- An invoice register's country column (countryCode, region) tells the customer's country.
+UPDATE customers SET country = f.country
+FROM (SELECT customer_id, mode(country) AS country FROM _invoice_countries GROUP BY customer_id) f
+WHERE customers.customer_id = f.customer_id AND customers.country IS NULL
 
 -- name: mark_settled
 -- The day each invoice was settled in full (NULL while anything is open): lets point-in-time
@@ -110,6 +150,11 @@ FROM payments p JOIN (
     SELECT source_id, sum(amount) AS applied FROM applications
     WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
 WHERE p.amount > a.applied
+UNION ALL
+SELECT 'payments in another currency than the invoice they name (not applied: kept as unapplied cash)',
+       count(*), sum(p.amount)
+FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id
+WHERE p.currency IS DISTINCT FROM i.currency
 UNION ALL
 SELECT 'credit memos name an invoice that is not in the store (kept as unapplied credit)', count(*), sum(amount)
 FROM invoices m WHERE m.amount < 0 AND m.applies_to IS NOT NULL
