@@ -275,7 +275,7 @@ def test_payments_partial_over_and_unknown_invoice(store, write):
     ]
     # P3 named no customer: it is taken from its invoice.
     assert store.value("SELECT customer_id FROM payments WHERE payment_id = 'P3'") == "C1"
-    warnings = {what: (count, amount) for what, count, amount in result.warnings}
+    warnings = {what: (count, amount) for what, _currency, count, amount in result.warnings}
     assert warnings[
         "payments name an invoice that is not in the store (kept as unapplied cash)"
     ] == (1, 55.0)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pyarrow as pa
 
 from arlens import queries
-from arlens.ingest import mapping as header_mapping
 from arlens.ingest import values
 from arlens.ingest.mapping import (
     AMOUNT,
@@ -29,6 +28,7 @@ from arlens.ingest.mapping import (
     Mapping,
     MappingError,
     TableSpec,
+    payment_amount_problem,
     resolve_headers,
 )
 from arlens.ingest.readers import ReadError, Source, open_source
@@ -40,8 +40,36 @@ TRUE_WORDS = ["true", "t", "yes", "y", "1", "x", "disputed", "j", "ja", "oui", "
 FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non", "off", "-"]
 
 DOC_TYPES = {
-    "invoice": ["invoice", "inv", "in", "rv", "ar", "sale", "sales", "bill", "dr"],
-    "credit_memo": ["creditmemo", "credit", "cm", "cr", "creditnote", "cn", "dg", "return"],
+    "invoice": [
+        "invoice",
+        "inv",
+        "in",
+        "rv",
+        "ar",
+        "sale",
+        "sales",
+        "bill",
+        "dr",
+        "salesinvoice",
+        "customerinvoice",
+        "taxinvoice",
+        "accrec",
+        "accountsreceivable",
+    ],
+    "credit_memo": [
+        "creditmemo",
+        "credit",
+        "cm",
+        "cr",
+        "creditnote",
+        "cn",
+        "dg",
+        "return",
+        "salescreditnote",
+        "customercreditnote",
+        "accreccredit",
+        "salesreturn",
+    ],
     "debit_memo": ["debitmemo", "debit", "dm", "debitnote", "dn"],
 }
 ACTIVITY_KINDS = {
@@ -53,12 +81,6 @@ ACTIVITY_KINDS = {
     "dispute": ["dispute", "disputeraised"],
     "note": ["note", "comment", "other", "memo"],
 }
-
-
-def payment_amount_problem(header: list[str]) -> str | None:
-    """Why a payments file without a payment-amount column cannot load (one line), if it can tell."""
-    check = getattr(header_mapping, "payment_amount_problem", None)
-    return check(header) if check else None
 
 
 class ImportFailed(Exception):
@@ -76,7 +98,8 @@ class ImportResult:
     stub_customers: int
     mapping: dict
     notes: list[str] = field(default_factory=list)
-    warnings: list[tuple[str, int, float | None]] = field(default_factory=list)
+    # (what, currency, how many, amount) about the documents this import loaded
+    warnings: list[tuple[str, str | None, int, float | None]] = field(default_factory=list)
     rejected_sample: list[dict] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -90,9 +113,9 @@ class ImportResult:
             )
         ]
         lines += [f"  note: {note}" for note in self.notes]
-        for what, count, amount in self.warnings:
-            money = f" ({amount:,.2f})" if amount is not None else ""
-            lines.append(f"  in the store now: {count:,} {what}{money}")
+        for what, currency, count, amount in self.warnings:
+            money = f" ({currency or ''} {amount:,.2f})" if amount is not None else ""
+            lines.append(f"  warning: {count:,} {what}{money}")
         for row in self.rejected_sample:
             where = f"line {row['line']}" if row["line"] is not None else "file"
             column = f", {row['column']}" if row["column"] else ""
@@ -185,10 +208,13 @@ def import_file(
         store.bump_data_version()
         if spec.target in ("invoices", "payments"):
             result.warnings = [
-                (what, int(count), float(amount) if amount is not None else None)
-                for what, count, amount in store.rows(queries.sql("derive", "import_warnings"))
+                (what, currency, int(count), float(amount) if amount is not None else None)
+                for what, currency, count, amount in store.rows(
+                    queries.sql("derive", "import_warnings")
+                )
                 if count
             ]
+        store.execute("DROP TABLE IF EXISTS _imported_keys")
         result.rejected_sample = [
             dict(zip(("line", "column", "raw_value", "reason"), row, strict=False))
             for row in store.rows(
@@ -824,6 +850,11 @@ class _Import:
             f"ON CONFLICT ({_ident(spec.key)}) {conflict}"
         )
         loaded = int(store.value("SELECT count(*) FROM _checked WHERE len(_problems) = 0"))
+        store.execute("CREATE TEMP TABLE IF NOT EXISTS _imported_keys (key VARCHAR)")
+        store.execute(
+            f"INSERT INTO _imported_keys SELECT {_ident(spec.key)} FROM _checked "
+            "WHERE len(_problems) = 0"
+        )
         if spec.target == "invoices":
             self._invoice_notes(chosen)
         if spec.target == "customers" or (spec.target == "invoices" and "country" in chosen):

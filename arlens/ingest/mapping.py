@@ -1,14 +1,18 @@
 """Which source header is which canonical column, and how each table's columns are typed.
 
-ERP exports name the same thing a dozen ways (`Invoice No`, `Inv #`, `Document Number`, `BELNR`).
-Headers are compared after folding case and dropping everything but letters and digits, so the
-list below names each spelling once. A TOML mapping file adds or overrides anything.
+ERP exports name the same thing a dozen ways (`Invoice No`, `Inv #`, `Document Number`, `BELNR`,
+`Belegnummer`). Headers are compared after folding case, accents and everything but letters and
+digits, so the lists below name each spelling once. A TOML mapping file adds or overrides anything.
 """
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
+import difflib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +29,30 @@ class TableSpec:
     key: str
     required: tuple[str, ...]
     columns: dict[str, str]
-    # Columns that help loading but are not stored (an invoice file's own payment terms).
+    # Columns that help loading but are not stored as such: an invoice file's own payment terms,
+    # the open balance of an open-items export, the customer's country.
     helper_columns: tuple[str, ...] = ()
 
+
+INVOICE_COLUMNS = {
+    "invoice_id": ID,
+    "customer_id": ID,
+    "invoice_date": DATE,
+    "due_date": DATE,
+    "amount": AMOUNT,
+    "doc_type": TEXT,
+    "currency": TEXT,
+    "disputed": BOOLEAN,
+    "dispute_reason": TEXT,
+    "po_number": TEXT,
+    "paid_date": DATE,
+    "written_off_on": DATE,
+    "applies_to": ID,
+    "payment_terms_days": INTEGER,
+    "open_amount": AMOUNT,
+    "country": TEXT,
+}
+INVOICE_HELPERS = ("payment_terms_days", "open_amount", "country")
 
 TABLES: dict[str, TableSpec] = {
     "customers": TableSpec(
@@ -55,23 +80,8 @@ TABLES: dict[str, TableSpec] = {
         "invoices",
         "invoice_id",
         ("invoice_id", "customer_id", "invoice_date", "amount"),
-        {
-            "invoice_id": ID,
-            "customer_id": ID,
-            "invoice_date": DATE,
-            "due_date": DATE,
-            "amount": AMOUNT,
-            "doc_type": TEXT,
-            "currency": TEXT,
-            "disputed": BOOLEAN,
-            "dispute_reason": TEXT,
-            "po_number": TEXT,
-            "paid_date": DATE,
-            "written_off_on": DATE,
-            "applies_to": ID,
-            "payment_terms_days": INTEGER,
-        },
-        helper_columns=("payment_terms_days",),
+        INVOICE_COLUMNS,
+        helper_columns=INVOICE_HELPERS,
     ),
     "payments": TableSpec(
         "payments",
@@ -126,19 +136,78 @@ TABLES["credit_memos"] = TableSpec(
     "invoices",
     "invoice_id",
     ("invoice_id", "customer_id", "invoice_date", "amount"),
-    TABLES["invoices"].columns,
-    helper_columns=("payment_terms_days",),
+    INVOICE_COLUMNS,
+    helper_columns=INVOICE_HELPERS,
 )
 
-# Spellings seen in ERP and accounting exports, per canonical column (folded: see fold()).
+# SAP, NetSuite and Business Central export an amount twice, in the document's currency and in the
+# company's own (local) currency, each beside its own currency column. Amount, open amount and
+# currency are taken from the same side; the document's side wins when the file has both.
+DOCUMENT_SIDE = {
+    "amount": [
+        "amountindoccurr",
+        "amountindocumentcurrency",
+        "amountdoccurrency",
+        "amountdoccurr",
+        "amountforeigncurrency",
+        "amountfcy",
+        "amountincurrency",
+        "betraginbelegwahrung",
+        "betraginbelegwaehrung",
+        "betraginbw",
+        "wrbtr",
+    ],
+    "open_amount": [
+        "amountremainingforeigncurrency",
+        "residualamountincurrency",
+        "amountresidualcurrency",
+        "offenerbetraginbelegwahrung",
+    ],
+    "currency": [
+        "documentcurrency",
+        "doccurrency",
+        "doccurr",
+        "belegwahrung",
+        "belegwaehrung",
+        "waers",
+    ],
+}
+LOCAL_SIDE = {
+    "amount": [
+        "amountinlocalcurrency",
+        "amountinlc",
+        "amountlc",
+        "amountlcy",
+        "localamount",
+        "localcurrencyamount",
+        "betraginhauswahrung",
+        "betraginhauswaehrung",
+        "betraginhw",
+        "dmbtr",
+    ],
+    "open_amount": [
+        "remainingamtlcy",
+        "remainingamountlcy",
+        "acctdamountdueremaining",
+        "offenerbetraginhauswahrung",
+    ],
+    "currency": ["localcurrency", "lcurr", "lcy", "hauswahrung", "hauswaehrung", "hwaer"],
+}
+
+# Spellings seen in ERP and accounting exports, per canonical column (folded: see fold()). Order
+# matters: each column takes the first spelling the file has, so specific names come before
+# generic ones (`Customer No` before `Customer`, `Grand Total` before `Total`). The canonical name
+# is tried first unless its list places it.
 SYNONYMS: dict[str, list[str]] = {
     "invoice_id": [
-        "invoiceid",
-        "invoiceno",
         "invoicenumber",
+        "invoiceno",
+        "invoiceid",
         "invoicenum",
         "invno",
         "invnumber",
+        "invoicecm",
+        "num",
         "inv",
         "invid",
         "invoice",
@@ -150,8 +219,13 @@ SYNONYMS: dict[str, list[str]] = {
         "docnumber",
         "document",
         "belnr",
+        "belegnummer",
+        "belegnr",
+        "rechnungsnummer",
+        "rechnungsnr",
         "billingdocument",
         "transactionnumber",
+        "trxnumber",
         "refdocno",
         "creditmemo",
         "creditmemono",
@@ -161,6 +235,8 @@ SYNONYMS: dict[str, list[str]] = {
         "cmno",
         "appliedtoinvoice",
         "appliedto",
+        "number",
+        "id",
     ],
     "customer_id": [
         "customerid",
@@ -174,9 +250,15 @@ SYNONYMS: dict[str, list[str]] = {
         "accountno",
         "accountnumber",
         "accountid",
+        "accountreference",
+        "accountref",
         "kunnr",
+        "kundennummer",
+        "kundennr",
+        "debitorennummer",
         "debtorno",
         "debtorid",
+        "partnerid",
         "clientid",
         "clientno",
         "soldto",
@@ -186,6 +268,9 @@ SYNONYMS: dict[str, list[str]] = {
         "cust",
         "account",
         "debtor",
+        "kunde",
+        "debitor",
+        "konto",
     ],
     "name": [
         "name",
@@ -197,12 +282,40 @@ SYNONYMS: dict[str, list[str]] = {
         "debtorname",
         "clientname",
         "client",
+        "contactname",
         "legalname",
     ],
     "segment": ["segment", "customersegment", "customergroup", "tier", "class"],
     "industry": ["industry", "sector", "vertical", "naics", "sic"],
-    "country": ["country", "countrycode", "land1", "nation"],
-    "currency": ["currency", "curr", "cur", "currencycode", "ccy", "doccurrency", "waers"],
+    "country": [
+        "country",
+        "countrycode",
+        "countryregioncode",
+        "countryregion",
+        "land1",
+        "billingcountry",
+        "billcountry",
+        "pocountry",
+        "partnercountry",
+        "customercountry",
+        "nation",
+        "land",
+        "region",
+    ],
+    "currency": [
+        "currency",
+        "currencycode",
+        "curr",
+        "cur",
+        "ccy",
+        "invoicecurrencycode",
+        "invoicecurrency",
+        "transactioncurrency",
+        "wahrung",
+        "waehrung",
+        *DOCUMENT_SIDE["currency"],
+        *LOCAL_SIDE["currency"],
+    ],
     "payment_terms_days": [
         "paymenttermsdays",
         "terms",
@@ -238,14 +351,19 @@ SYNONYMS: dict[str, list[str]] = {
     "parent_id": ["parentid", "parent", "parentcustomer", "parentaccount", "parentno"],
     "invoice_date": [
         "invoicedate",
+        "invoicebilldate",
         "invdate",
         "documentdate",
         "docdate",
         "billingdate",
+        "belegdatum",
+        "rechnungsdatum",
         "postingdate",
+        "buchungsdatum",
         "issuedate",
         "issuedon",
         "transactiondate",
+        "trxdate",
         "date",
         "bldat",
         "creditmemodate",
@@ -253,34 +371,82 @@ SYNONYMS: dict[str, list[str]] = {
     "due_date": [
         "duedate",
         "due",
+        "datedue",
         "paymentduedate",
         "netduedate",
+        "duedatereceiveby",
         "maturitydate",
         "netdue",
         "dueon",
+        "nettofalligkeit",
+        "nettofaelligkeit",
+        "falligkeit",
+        "falligkeitsdatum",
+        "falligam",
     ],
     "amount": [
+        *DOCUMENT_SIDE["amount"],
+        "accountsreceivableamount",
         "amount",
         "invoiceamount",
-        "amt",
-        "total",
+        "invoicetotal",
+        "grandtotal",
         "totalamount",
         "grossamount",
         "documentamount",
         "originalamount",
-        "invoicetotal",
+        "total",
+        "amt",
         "value",
-        "amountdoccurrency",
-        "paymentamount",
-        "amountpaid",
-        "receiptamount",
         "creditamount",
-        "wrbtr",
+        "rechnungsbetrag",
+        "bruttobetrag",
+        "betrag",
+        *LOCAL_SIDE["amount"],
     ],
-    "doc_type": ["doctype", "documenttype", "type", "transactiontype", "invoicetype", "blart"],
+    "open_amount": [
+        *DOCUMENT_SIDE["open_amount"],
+        "openamount",
+        "openbalance",
+        "amountdueremaining",
+        "amountremaining",
+        "remainingamount",
+        "outstandingamount",
+        "invoiceamountdue",
+        "amountdue",
+        "balancedue",
+        "amountresidual",
+        "residualamount",
+        "residual",
+        "outstanding",
+        "remaining",
+        "balance",
+        "offenerbetrag",
+        "restbetrag",
+        *LOCAL_SIDE["open_amount"],
+    ],
+    "doc_type": [
+        "doctype",
+        "documenttype",
+        "type",
+        "transactiontype",
+        "invoicetype",
+        "blart",
+        "belegart",
+        "class",
+    ],
     "disputed": ["disputed", "dispute", "isdisputed", "indispute", "disputeflag"],
     "dispute_reason": ["disputereason", "reasoncode", "disputecode", "reason"],
-    "po_number": ["ponumber", "po", "pono", "purchaseorder", "customerpo", "ponum"],
+    "po_number": [
+        "ponumber",
+        "po",
+        "pono",
+        "purchaseorder",
+        "customerpo",
+        "ponum",
+        "customerspurchaseorder",
+        "purchaseordernumber",
+    ],
     "paid_date": [
         "paiddate",
         "settleddate",
@@ -288,10 +454,14 @@ SYNONYMS: dict[str, list[str]] = {
         "clearingdate",
         "cleareddate",
         "datepaid",
+        "datefullypaid",
         "paymentdate",
         "closeddate",
         "closedate",
+        "closedatdate",
+        "dateclosed",
         "augdt",
+        "ausgleichsdatum",
         "fullypaidon",
     ],
     "written_off_on": ["writtenoffon", "writeoffdate", "writtenoffdate", "baddebtdate"],
@@ -303,6 +473,9 @@ SYNONYMS: dict[str, list[str]] = {
         "originalinvoiceid",
         "originalinvoiceno",
         "invoicereference",
+        "applytoinvoicenumber",
+        "returnagainst",
+        "reversalof",
     ],
     "payment_id": [
         "paymentid",
@@ -313,6 +486,7 @@ SYNONYMS: dict[str, list[str]] = {
         "receiptnumber",
         "transactionid",
         "cashreceiptid",
+        "number",
     ],
     "payment_date": [
         "paymentdate",
@@ -341,10 +515,102 @@ SYNONYMS: dict[str, list[str]] = {
     "outcome": ["outcome", "result", "note", "notes", "comment", "comments", "status"],
 }
 
+# A document file often names its customer only by name (Xero, QuickBooks, Odoo, NetSuite): there
+# the name is the id. A customers file keeps its name columns for `name`.
+DOCUMENT_CUSTOMER = [
+    *SYNONYMS["customer_id"],
+    "customername",
+    "contactname",
+    "partner",
+    "partnername",
+    "clientname",
+    "accountname",
+    "debtorname",
+    "name",
+]
+# What a payment brought. An invoice's own amount is not one (a remittance lists both).
+PAYMENT_AMOUNTS = [
+    *DOCUMENT_SIDE["amount"],
+    "paymentamount",
+    "amountpaid",
+    "paidamount",
+    "receiptamount",
+    "amountreceived",
+    "receivedamount",
+    "cashamount",
+    "amount",
+    "amt",
+    "totalamount",
+    "total",
+    "value",
+    *LOCAL_SIDE["amount"],
+]
+INVOICE_AMOUNTS = [
+    "invoiceamount",
+    "invoicetotal",
+    "invoiceamountdue",
+    "originalamount",
+    "grandtotal",
+    "amountdue",
+    "balancedue",
+    "openbalance",
+]
+# Per table, lists that replace SYNONYMS for that table.
+TABLE_SYNONYMS: dict[str, dict[str, list[str]]] = {
+    "invoices": {"customer_id": DOCUMENT_CUSTOMER},
+    "credit_memos": {"customer_id": DOCUMENT_CUSTOMER},
+    "payments": {"customer_id": DOCUMENT_CUSTOMER, "amount": PAYMENT_AMOUNTS},
+}
+
 
 def fold(header: str) -> str:
-    """`Inv #` -> `inv`, `customerID` -> `customerid`, `Due_Date` -> `duedate`."""
-    return re.sub(r"[^0-9a-z]", "", header.lower())
+    """`Inv #` -> `inv`, `customerID` -> `customerid`, `Nettofälligkeit` -> `nettofalligkeit`."""
+    text = unicodedata.normalize("NFKD", header.lower()).replace("ß", "ss")
+    return re.sub(r"[^0-9a-z]", "", text)
+
+
+def synonyms(spec: TableSpec, column: str) -> list[str]:
+    """The folded spellings `column` answers to in `spec`, best first."""
+    names = TABLE_SYNONYMS.get(spec.name, {}).get(column) or SYNONYMS.get(column, [])
+    return names if fold(column) in names else [fold(column), *names]
+
+
+def payment_amount_problem(header: list[str]) -> str | None:
+    """When a payments file's only money column is an invoice's amount, say which one to map.
+
+    Taking an invoice's amount as the payment would settle invoices that were paid in part.
+    Returns None when the file has a payment amount or no invoice amount either.
+    """
+    folded = [fold(h) for h in header]
+    if any(name in folded for name in PAYMENT_AMOUNTS):
+        return None
+    invoice_amount = next(
+        (h for h, f in zip(header, folded, strict=True) if f in INVOICE_AMOUNTS), None
+    )
+    if invoice_amount is None:
+        return None
+    return (
+        f"the file's only amount, {invoice_amount!r}, is what the invoice was for, not what was "
+        'paid; name the paid amount in a mapping file: [columns] "Your Header" = "amount"'
+    )
+
+
+# -- mapping files ----------------------------------------------------------------------------
+
+SECTIONS = ("columns", "values", "defaults", "format")
+FORMAT_KEYS = (
+    "date",
+    "decimal",
+    "delimiter",
+    "encoding",
+    "sheet",
+    "header_row",
+    "skip_rows",
+    "currency",
+    "two_digit_year_pivot",
+    "export_date",
+)
+ALL_COLUMNS = sorted({column for spec in TABLES.values() for column in spec.columns})
 
 
 class MappingError(Exception):
@@ -358,23 +624,18 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)  # source header -> canonical column
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {raw: value}
     defaults: dict[str, str] = field(default_factory=dict)  # column -> value when absent
-    options: dict = field(default_factory=dict)  # date, decimal, delimiter, encoding, sheet
+    options: dict = field(default_factory=dict)  # [format]: see FORMAT_KEYS
 
     @classmethod
     def load(cls, path: Path | None) -> Mapping:
+        """Read and check a mapping file; every mistake is one MappingError line naming the key."""
         if path is None:
             return cls()
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise MappingError(f"{path}: {error}") from None
-        known = {"columns", "values", "defaults", "format"}
-        unknown = set(data) - known
-        if unknown:
-            raise MappingError(
-                f"{path}: unknown section(s) {', '.join(sorted(unknown))}; "
-                f"use {', '.join(sorted(known))}"
-            )
+        _check(str(path), data)
         values = {
             col: {str(k): _value_text(v) for k, v in table.items()}
             for col, table in data.get("values", {}).items()
@@ -393,14 +654,130 @@ def _value_text(value) -> str:
     return str(value)
 
 
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _check(where: str, data: dict) -> None:
+    """Raise MappingError for the first thing in the file that cannot be right."""
+    for section in data:
+        if section not in SECTIONS:
+            raise MappingError(
+                f"{where}: unknown section [{section}]{_did_you_mean(section, SECTIONS)} "
+                "(sections: [columns], [values.<column>], [defaults], [format])"
+            )
+        if not isinstance(data[section], dict):
+            raise MappingError(f"{where}: {section} must be a section: [{section}]")
+    columns_list = ", ".join(ALL_COLUMNS)
+    for source, column in data.get("columns", {}).items():
+        if column not in ALL_COLUMNS:
+            raise MappingError(
+                f"{where}: [columns] {source!r} = {column!r}: no table has that column"
+                f"{_did_you_mean(str(column), ALL_COLUMNS)} (columns: {columns_list})"
+            )
+    for column, value in data.get("defaults", {}).items():
+        if column not in ALL_COLUMNS:
+            raise MappingError(
+                f"{where}: [defaults] {column}: no table has that column"
+                f"{_did_you_mean(column, ALL_COLUMNS)} (columns: {columns_list})"
+            )
+        if isinstance(value, dict | list):
+            raise MappingError(f'{where}: [defaults] {column}: give one value, e.g. {column} = "X"')
+    for column, pairs in data.get("values", {}).items():
+        if column not in ALL_COLUMNS:
+            raise MappingError(
+                f"{where}: [values.{column}]: no table has that column"
+                f"{_did_you_mean(column, ALL_COLUMNS)} (columns: {columns_list})"
+            )
+        if not isinstance(pairs, dict):
+            raise MappingError(
+                f'{where}: [values.{column}] must list "raw value" = value pairs, e.g. "J" = true'
+            )
+    for key, value in data.get("format", {}).items():
+        if key not in FORMAT_KEYS:
+            raise MappingError(
+                f"{where}: [format] {key}: unknown setting{_did_you_mean(key, FORMAT_KEYS)} "
+                f"(settings: {', '.join(FORMAT_KEYS)})"
+            )
+        problem = _format_problem(key, value)
+        if problem:
+            raise MappingError(f"{where}: [format] {key} = {value!r}: {problem}")
+
+
+def _format_problem(key: str, value) -> str | None:
+    """What is wrong with one [format] setting, or None."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if key == "date":
+        return _date_format_problem(value)
+    if key == "decimal" and value not in (".", ","):
+        return 'use "." or ","'
+    if key == "delimiter" and not (
+        isinstance(value, str) and (len(value) == 1 or value in ("\\t", "tab"))
+    ):
+        return 'give exactly one character, e.g. ";" or "|", or "tab"'
+    if key == "encoding":
+        try:
+            codecs.lookup(str(value))
+        except LookupError:
+            return 'Python knows no such encoding; use e.g. "utf-8", "cp1252" or "latin-1"'
+    if key == "sheet" and not (isinstance(value, str) or whole):
+        return "give the sheet's name"
+    if key == "header_row" and not (whole and value >= 1):
+        return "give the line number of the header, a whole number from 1"
+    if key == "skip_rows" and not (whole and value >= 0):
+        return "give how many lines to skip before the header, a whole number from 0"
+    if key == "currency" and not (isinstance(value, str) and re.fullmatch(r"[A-Za-z]{3}", value)):
+        return 'give a three-letter currency code, e.g. "EUR"'
+    if key == "two_digit_year_pivot" and not whole:
+        return "give a whole number, e.g. 50 (00-49 are 20xx, 50-99 are 19xx)"
+    if key == "export_date" and not _is_date(value):
+        return "give the day the file was exported, e.g. 2026-03-31"
+    return None
+
+
+def _date_format_problem(value) -> str | None:
+    """A strptime format that reads a day, a month and a year, or why not."""
+    example = 'e.g. "%d.%m.%Y" or "%m/%d/%Y"'
+    if not isinstance(value, str):
+        return f"give a format as text, {example}"
+    try:
+        dt.datetime.strptime(dt.date(2026, 1, 31).strftime(value), value)
+    except ValueError as error:
+        return f"not a strptime format ({error}); {example}"
+    parts = {"day": ("%d",), "month": ("%m", "%b", "%B"), "year": ("%Y", "%y")}
+    missing = [
+        name for name, directives in parts.items() if not any(d in value for d in directives)
+    ]
+    if missing:
+        return (
+            f"lacks {' and '.join('a ' + name for name in missing)}; a date format needs a day "
+            f"(%d), a month (%m, %b or %B) and a year (%Y or %y), {example}"
+        )
+    return None
+
+
+def _is_date(value) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+# -- resolving a file's header ----------------------------------------------------------------
+
+
 def resolve_headers(header: list[str], spec: TableSpec, mapping: Mapping) -> tuple[dict, list]:
     """Map each canonical column to one source column index.
 
-    The mapping file wins, then an exact canonical name, then the synonym list in its order.
+    The mapping file wins, then the synonym lists in their order; then an amount and its
+    currency are made to come from the same side (document or local currency).
     Returns ({column: index}, [headers left unused]).
     """
     chosen: dict[str, int] = {}
-    used: set[int] = set()
     for source, column in mapping.columns.items():
         if column not in spec.columns:
             raise MappingError(
@@ -410,19 +787,60 @@ def resolve_headers(header: list[str], spec: TableSpec, mapping: Mapping) -> tup
         matches = [i for i, h in enumerate(header) if h == source or fold(h) == fold(source)]
         if matches:
             chosen[column] = matches[0]
-            used.add(matches[0])
+    fixed = set(chosen)
     folded = [fold(h) for h in header]
     for column in spec.columns:
         if column in chosen:
             continue
-        candidates = [fold(column)] + SYNONYMS.get(column, [])
-        for candidate in candidates:
+        for candidate in synonyms(spec, column):
             index = next(
-                (i for i, h in enumerate(folded) if h == candidate and i not in used), None
+                (i for i, h in enumerate(folded) if h == candidate and i not in chosen.values()),
+                None,
             )
             if index is not None:
                 chosen[column] = index
-                used.add(index)
                 break
-    unused = [h for i, h in enumerate(header) if i not in used and h]
+    _keep_one_currency_side(chosen, folded, spec, fixed)
+    unused = [h for i, h in enumerate(header) if i not in chosen.values() and h]
     return chosen, unused
+
+
+def _side(folded_header: str) -> str | None:
+    """'document' or 'local' when the header names which currency it is in, else None."""
+    for side, lists in (("document", DOCUMENT_SIDE), ("local", LOCAL_SIDE)):
+        if any(folded_header in names for names in lists.values()):
+            return side
+    return None
+
+
+def _keep_one_currency_side(chosen: dict, folded: list[str], spec: TableSpec, fixed: set) -> None:
+    """An amount in the local currency beside the document's currency code would be wrong money.
+
+    The money column is the amount, or the open amount of an open-items export. The document
+    side is kept when it is whole (money and currency); else the local side when it is; a column
+    from the other side is dropped rather than guessed. The mapping file's choices stay.
+    """
+    money = "amount" if "amount" in chosen else "open_amount"
+    if money not in chosen:
+        return
+    sides = {"document": DOCUMENT_SIDE, "local": LOCAL_SIDE}
+
+    def first(names: list[str]) -> int | None:
+        taken = {i for c, i in chosen.items() if c not in ("amount", "open_amount", "currency")}
+        return next((i for i, h in enumerate(folded) if h in names and i not in taken), None)
+
+    side = _side(folded[chosen[money]])
+    if side == "document" and money not in fixed and first(DOCUMENT_SIDE["currency"]) is None:
+        local_money, local_currency = first(LOCAL_SIDE[money]), first(LOCAL_SIDE["currency"])
+        if local_money is not None and local_currency is not None:
+            chosen[money], side = local_money, "local"
+    if side is None:
+        return
+    for column in ("currency", "open_amount"):
+        if column == money or column in fixed or column not in spec.columns:
+            continue
+        same_side = first(sides[side][column])
+        if same_side is not None:
+            chosen[column] = same_side
+        elif column in chosen and _side(folded[chosen[column]]) not in (None, side):
+            del chosen[column]

@@ -41,7 +41,9 @@ _AMOUNT_PARTS = (
 _PART_NAMES = ["open", "sign1", "cur1", "sign2", "digits", "cur2", "trail", "close"]
 # Digits as written with each decimal mark: plain, or grouped by thousands with one separator.
 _SHAPE = {
-    DECIMAL_POINT: r"[0-9]+(\.[0-9]+)?|[0-9]{1,3}((,[0-9]{3})+|( [0-9]{3})+|('[0-9]{3})+)(\.[0-9]+)?",
+    # ... and Indian lakh grouping (1,18,000.00), which ERPNext sites in India export.
+    DECIMAL_POINT: r"[0-9]+(\.[0-9]+)?|[0-9]{1,3}((,[0-9]{3})+|( [0-9]{3})+|('[0-9]{3})+)(\.[0-9]+)?"
+    r"|[0-9]{1,2}(,[0-9]{2})+,[0-9]{3}(\.[0-9]+)?",
     DECIMAL_COMMA: r"[0-9]+(,[0-9]+)?|[0-9]{1,3}((\.[0-9]{3})+|( [0-9]{3})+)(,[0-9]+)?",
 }
 _SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "US$": "USD"}

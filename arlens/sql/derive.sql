@@ -139,23 +139,34 @@ SELECT DISTINCT customer_id, true FROM (
 WHERE customer_id NOT IN (SELECT customer_id FROM customers)
 
 -- name: import_warnings
--- What the user should know after an import, as (what, how many, amount).
-SELECT 'payments name an invoice that is not in the store (kept as unapplied cash)', count(*), sum(amount)
-FROM payments p WHERE p.invoice_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = p.invoice_id)
-UNION ALL
-SELECT 'payments bring more than was open on their invoice (the excess stays as unapplied cash)',
-       count(*), sum(p.amount - a.applied)
-FROM payments p JOIN (
-    SELECT source_id, sum(amount) AS applied FROM applications
-    WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
-WHERE p.amount > a.applied
-UNION ALL
-SELECT 'payments in another currency than the invoice they name (not applied: kept as unapplied cash)',
-       count(*), sum(p.amount)
-FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id
-WHERE p.currency IS DISTINCT FROM i.currency
-UNION ALL
-SELECT 'credit memos name an invoice that is not in the store (kept as unapplied credit)', count(*), sum(amount)
-FROM invoices m WHERE m.amount < 0 AND m.applies_to IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = m.applies_to)
+-- What the user should know after an import, as (what, currency, how many, amount): about the
+-- documents this import loaded (`_imported_keys`) and the payments naming them, per currency.
+WITH touched_payments AS (
+    SELECT * FROM payments
+    WHERE payment_id IN (SELECT key FROM _imported_keys)
+       OR invoice_id IN (SELECT key FROM _imported_keys)
+)
+SELECT what, currency, count(*), sum(amount) FROM (
+    SELECT 'payments name an invoice that is not in the store (kept as unapplied cash)' AS what,
+           p.currency, p.amount
+    FROM touched_payments p WHERE p.invoice_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = p.invoice_id)
+    UNION ALL
+    SELECT 'payments bring more than was open on their invoice (the excess stays as unapplied cash)',
+           p.currency, p.amount - a.applied
+    FROM touched_payments p JOIN (
+        SELECT source_id, sum(amount) AS applied FROM applications
+        WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
+    WHERE p.amount > a.applied
+    UNION ALL
+    SELECT 'payments in another currency than the invoice they name (not applied: kept as unapplied cash)',
+           p.currency, p.amount
+    FROM touched_payments p JOIN invoices i ON i.invoice_id = p.invoice_id
+    WHERE p.currency IS DISTINCT FROM i.currency
+    UNION ALL
+    SELECT 'credit memos name an invoice that is not in the store (kept as unapplied credit)',
+           m.currency, m.amount
+    FROM invoices m WHERE m.amount < 0 AND m.applies_to IS NOT NULL
+      AND m.invoice_id IN (SELECT key FROM _imported_keys)
+      AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = m.applies_to)
+) GROUP BY what, currency ORDER BY what, currency
