@@ -722,7 +722,8 @@ class _Import:
             if name == "invoices":
                 checks.append(
                     self._problem(
-                        "t.amount < 0 AND _stage.doc_type IS NULL",
+                        "t.amount < 0 AND _stage.doc_type IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                        "invoices s WHERE s.invoice_id = t.invoice_id AND s.doc_type = 'credit_memo')",
                         "amount",
                         "'negative amount without a document type: give credit memos doc_type "
                         "credit_memo, or import them with --table credit_memos'",
