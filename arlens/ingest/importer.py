@@ -17,7 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from arlens import queries
-from arlens.ingest import values
+from arlens.ingest import columns, values
+from arlens.ingest.columns import ACTIVITY_KINDS
+from arlens.ingest.columns import ident as _ident
 from arlens.ingest.mapping import (
     AMOUNT,
     BOOLEAN,
@@ -35,52 +37,6 @@ from arlens.ingest.readers import ReadError, Source, open_source
 from arlens.store import Store, StoreError
 
 DEFAULT_TERMS_DAYS = 30
-
-TRUE_WORDS = ["true", "t", "yes", "y", "1", "x", "disputed", "j", "ja", "oui", "si", "on"]
-FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non", "off", "-"]
-
-DOC_TYPES = {
-    "invoice": [
-        "invoice",
-        "inv",
-        "in",
-        "rv",
-        "ar",
-        "sale",
-        "sales",
-        "bill",
-        "dr",
-        "salesinvoice",
-        "customerinvoice",
-        "taxinvoice",
-        "accrec",
-        "accountsreceivable",
-    ],
-    "credit_memo": [
-        "creditmemo",
-        "credit",
-        "cm",
-        "cr",
-        "creditnote",
-        "cn",
-        "dg",
-        "return",
-        "salescreditnote",
-        "customercreditnote",
-        "accreccredit",
-        "salesreturn",
-    ],
-    "debit_memo": ["debitmemo", "debit", "dm", "debitnote", "dn"],
-}
-ACTIVITY_KINDS = {
-    "call": ["call", "phone", "phonecall", "telephone", "calloutbound", "callinbound"],
-    "email": ["email", "mail", "emailsent"],
-    "letter": ["letter", "post"],
-    "dunning": ["dunning", "reminder", "dunningletter", "paymentreminder"],
-    "promise": ["promise", "ptp", "promisetopay"],
-    "dispute": ["dispute", "disputeraised"],
-    "note": ["note", "comment", "other", "memo"],
-}
 
 
 class ImportFailed(Exception):
@@ -229,25 +185,6 @@ def import_file(
     return result
 
 
-def _ident(name: str) -> str:
-    """Column names come from TABLES (a whitelist), never from the file; quote them anyway."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _fold_sql(expr: str) -> str:
-    return f"regexp_replace(lower({expr}), '[^0-9a-z]', '', 'g')"
-
-
-def _words_case(expr: str, groups: dict[str, list[str]]) -> str:
-    """CASE over a fixed vocabulary (constants of this module, not user input)."""
-    folded = _fold_sql(expr)
-    whens = " ".join(
-        f"WHEN {folded} IN ({', '.join(repr(w) for w in words)}) THEN '{name}'"
-        for name, words in groups.items()
-    )
-    return f"CASE {whens} END"
-
-
 class _Import:
     """The work of one import inside its transaction."""
 
@@ -294,9 +231,9 @@ class _Import:
             return
 
         self._stage(source, chosen)
-        self._fix_spreadsheet_ids(chosen)
-        dates = self._read_dates(chosen, source)
-        marks = self._decide_decimal_marks(chosen, source)
+        columns.fix_spreadsheet_ids(self.store, spec, chosen, self.notes)
+        dates = columns.read_dates(self.store, spec, self.mapping, chosen, source, self.notes)
+        marks = columns.decide_decimal_marks(self.store, spec, self.mapping, chosen, source)
         self.mapping_record["sources"].append(
             {
                 "source": source.name,
@@ -372,167 +309,13 @@ class _Import:
                 {"raws": list(pairs), "values": list(pairs.values())},
             )
 
-    def _fix_spreadsheet_ids(self, chosen: dict) -> None:
-        """A key column a spreadsheet or dataframe wrote as floats (`1002003004.0` in every row)
-        is read as the integer a person sees; a mix of `.0` and other ids is left as written."""
-        for column, kind in self.spec.columns.items():
-            if kind != ID or column not in chosen:
-                continue
-            col = _ident(column)
-            all_float, any_value = self.store.rows(
-                f"SELECT bool_and(regexp_full_match({col}, '-?[0-9]+\\.0+')), count({col}) "
-                f"FROM _stage WHERE {col} IS NOT NULL"
-            )[0]
-            if all_float and any_value:
-                self.store.execute(f"UPDATE _stage SET {col} = regexp_replace({col}, '\\.0+$', '')")
-                self.notes.append(
-                    f"{column}: every value was written as a decimal number (like "
-                    "1002003004.0): read as the whole number"
-                )
-
-    def _read_dates(self, chosen: dict, source: Source) -> dict[str, values.DateColumn]:
-        """Each date column read over its distinct texts into a lookup table `_dates_<column>`."""
-        given = self.mapping.options.get("date")
-        pivot = self.mapping.options.get("two_digit_year_pivot")
-        present = set(chosen) | set(self.mapping.defaults)
-        columns = [c for c, kind in self.spec.columns.items() if kind == DATE and c in present]
-        texts = {
-            c: [
-                row[0]
-                for row in self.store.rows(
-                    f"SELECT DISTINCT {_ident(c)} FROM _stage WHERE {_ident(c)} IS NOT NULL"
-                )
-            ]
-            for c in columns
-        }
-        # A column that shows its day/month order decides the file's undecided ones.
-        read = {c: values.read_date_column(texts[c], None, given, pivot) for c in columns}
-        shown = [d.order for d in read.values() if d.order and not d.ambiguous and not d.serials]
-        hint = max(set(shown), key=shown.count) if shown else None
-        if hint is None and self._european_file(source):
-            hint = values.DMY
-        for c in columns:
-            if read[c].ambiguous and hint:
-                read[c] = values.read_date_column(texts[c], hint, given, pivot)
-        for c, column in read.items():
-            rows = pa.table(
-                {
-                    "raw": pa.array(list(column.values), pa.string()),
-                    "value": pa.array(list(column.values.values()), pa.date32()),
-                    "reason": pa.array([column.reasons.get(t) for t in column.values], pa.string()),
-                }
-            )
-            self.store.execute(f"DROP TABLE IF EXISTS {_ident('_dates_' + c)}")
-            self.store.con.register("_arlens_dates", rows)
-            try:
-                self.store.execute(
-                    f"CREATE TEMP TABLE {_ident('_dates_' + c)} AS SELECT * FROM _arlens_dates"
-                )
-            finally:
-                self.store.con.unregister("_arlens_dates")
-            if column.ambiguous and any(column.values.values()):
-                self.notes.append(
-                    f"{c}: every date reads both day-first and month-first; took month-first "
-                    "(set [format] date in a mapping file to change it)"
-                )
-            if column.had_times:
-                self.notes.append(f"{c}: the values carry a time of day; the date is kept")
-            if column.serials:
-                self.notes.append(f"{c}: read as Excel serial day numbers")
-            if column.two_digit_years:
-                self.notes.append(
-                    f"{c}: two-digit years read as 20yy when that is at most 20 years ahead, "
-                    "else 19yy"
-                )
-        return read
-
-    def _european_file(self, source: Source) -> bool:
-        return source.detected.get("delimiter") == ";" or self.mapping.options.get("decimal") == ","
-
-    def _decide_decimal_marks(self, chosen: dict, source: Source) -> dict[str, str]:
-        """One decimal mark per amount column, from every value in it (the mapping's wins).
-
-        A column whose values all read either way (`1.234`, `250`) follows the file's other
-        amount columns, then the file's shape (a `;` delimiter: European), then the decimal point.
-        """
-        given = self.mapping.options.get("decimal")
-        present = set(chosen) | set(self.mapping.defaults)
-        columns = [c for c, kind in self.spec.columns.items() if kind == AMOUNT and c in present]
-        if given:
-            return dict.fromkeys(columns, given)
-        decided: dict[str, str | None] = {}
-        for column in columns:
-            parts = values.amount_parts_sql(_ident(column))
-            only_point, only_comma = self.store.rows(
-                f"SELECT {values.amount_evidence_sql('p')} FROM "
-                f"(SELECT {parts} AS p FROM _stage WHERE {_ident(column)} IS NOT NULL)"
-            )[0]
-            decided[column], _ = values.decide_decimal_mark(only_point, only_comma, None)
-        shown = [m for m in decided.values() if m]
-        hint = max(set(shown), key=shown.count) if shown else None
-        if hint is None:
-            hint = values.DECIMAL_COMMA if self._european_file(source) else values.DECIMAL_POINT
-        return {c: m or hint for c, m in decided.items()}
-
-    # -- typing and checks --------------------------------------------------------------------
-
-    def _parse(self, column: str, kind: str, marks: dict, dates: dict) -> list[str]:
-        """SQL select items for one column: its typed value, and for amounts and dates the
-        reason a non-empty value could not be read (`_why_<column>`)."""
-        raw = f"s.{_ident(column)}"
-        why = _ident("_why_" + column)
-        if kind == DATE and column not in dates:
-            return [f"NULL::DATE AS {_ident(column)}", f"NULL::VARCHAR AS {why}"]
-        if kind == AMOUNT and column not in marks:
-            items = [f"NULL::DECIMAL(18,2) AS {_ident(column)}", f"NULL::VARCHAR AS {why}"]
-            if column in ("amount", "open_amount"):
-                items.append(f"NULL::VARCHAR AS {_ident('_cur_' + column)}")
-            return items
-        if kind == DATE:
-            lookup = _ident("_d_" + column)
-            return [
-                f"{lookup}.value AS {_ident(column)}",
-                f"{lookup}.reason AS {_ident('_why_' + column)}",
-            ]
-        if kind == AMOUNT:
-            parts, mark = f"s.{_ident('_p_' + column)}", marks[column]
-            items = [
-                f"{values.amount_value_sql(parts, mark)} AS {_ident(column)}",
-                f"{values.amount_reason_sql(parts, mark, raw)} AS {_ident('_why_' + column)}",
-            ]
-            if column in ("amount", "open_amount"):
-                items.append(f"{values.amount_currency_sql(parts)} AS {_ident('_cur_' + column)}")
-            return items
-        if kind == INTEGER:
-            return [
-                f"CASE WHEN lower({raw}) LIKE '%receipt%' THEN 0 "
-                f"ELSE TRY_CAST(regexp_extract({raw}, '-?[0-9]+') AS INTEGER) END AS {_ident(column)}"
-            ]
-        if kind == BOOLEAN:
-            folded = f"lower({raw})"
-            return [
-                f"CASE WHEN {folded} IN ({', '.join(repr(w) for w in TRUE_WORDS)}) THEN true "
-                f"WHEN {folded} IN ({', '.join(repr(w) for w in FALSE_WORDS)}) THEN false END "
-                f"AS {_ident(column)}"
-            ]
-        if column == "doc_type":
-            return [f"{_words_case(raw, DOC_TYPES)} AS {_ident(column)}"]
-        if column == "kind":
-            return [f"{_words_case(raw, ACTIVITY_KINDS)} AS {_ident(column)}"]
-        if column == "currency":
-            return [f"upper({raw}) AS {_ident(column)}"]
-        return [f"{raw} AS {_ident(column)}"]
-
-    def _problem(self, condition: str, column: str, reason_sql: str) -> str:
-        return (
-            f"CASE WHEN {condition} THEN {{'column': '{column}', "
-            f"'raw': _stage.{_ident(column)}, 'reason': {reason_sql}}} END"
-        )
-
     def _check_and_load(self, source: Source, chosen: dict, dates: dict, marks: dict) -> None:
         spec, store = self.spec, self.store
-        columns = list(spec.columns)
-        typed = [item for c, k in spec.columns.items() for item in self._parse(c, k, marks, dates)]
+        typed = [
+            item
+            for c, k in spec.columns.items()
+            for item in columns.typed_items(c, k, marks, dates)
+        ]
         amount_parts = "".join(
             f", {values.amount_parts_sql(_ident(c))} AS {_ident('_p_' + c)}" for c in marks
         )
@@ -549,7 +332,9 @@ class _Import:
                 and not (column == "customer_id" and spec.target in ("payments", "activities"))
                 and not (column == "amount" and "open_amount" in chosen and "amount" not in chosen)
             ):
-                problems.append(self._problem(f"{raw} IS NULL", column, "'missing required value'"))
+                problems.append(
+                    columns.problem(f"{raw} IS NULL", column, "'missing required value'")
+                )
             reason = {
                 DATE: f"t.{_ident('_why_' + column)}",
                 AMOUNT: f"t.{_ident('_why_' + column)}",
@@ -565,7 +350,7 @@ class _Import:
                 reason = "'unknown activity kind (use " + ", ".join(ACTIVITY_KINDS) + ")'"
             if column == "currency":
                 problems.append(
-                    self._problem(
+                    columns.problem(
                         f"{raw} IS NOT NULL AND NOT regexp_full_match(t.currency, '[A-Z]{{3}}')",
                         column,
                         "'not a currency code (use ISO codes such as USD, EUR, GBP)'",
@@ -573,7 +358,7 @@ class _Import:
                 )
             if kind == ID:
                 problems.append(
-                    self._problem(
+                    columns.problem(
                         f"regexp_full_match({raw}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+')",
                         column,
                         "'written in scientific notation by a spreadsheet: its digits are lost; "
@@ -582,14 +367,14 @@ class _Import:
                 )
             if reason:
                 problems.append(
-                    self._problem(
+                    columns.problem(
                         f"{raw} IS NOT NULL AND t.{_ident(column)} IS NULL", column, reason
                     )
                 )
         for column in ("amount", "open_amount"):
             if column in marks and "currency" in spec.columns:
                 problems.append(
-                    self._problem(
+                    columns.problem(
                         f"t.currency IS NOT NULL AND t.{_ident('_cur_' + column)} IS NOT NULL "
                         f"AND t.currency <> t.{_ident('_cur_' + column)}",
                         column,
@@ -597,8 +382,8 @@ class _Import:
                         "' but the currency column says ' || t.currency",
                     )
                 )
-        problems += self._table_checks()
-        mapped = "to_json({" + ", ".join(f"'{c}': _stage.{_ident(c)}" for c in columns) + "})"
+        problems += columns.table_checks(spec)
+        mapped = "to_json({" + ", ".join(f"'{c}': _stage.{_ident(c)}" for c in spec.columns) + "})"
         store.execute("DROP TABLE IF EXISTS _typed")
         store.execute(
             "CREATE TEMP TABLE _typed AS SELECT s._line, "
@@ -607,7 +392,7 @@ class _Import:
             f"FROM (SELECT *{amount_parts} FROM _stage) s {date_joins}"
         )
         key = spec.key
-        key_sql = self._key_sql()
+        key_sql = columns.key_sql(spec)
         store.execute("DROP TABLE IF EXISTS _checked")
         store.execute(
             f"""
@@ -692,70 +477,6 @@ class _Import:
                     f"{source.name}: the file's total is {stated:,.2f} but the rows loaded add up "
                     f"to {loaded:,.2f} (difference {stated - loaded:,.2f}: see the rejected rows)"
                 )
-
-    def _key_sql(self) -> str:
-        """Payments and activities without ids get one made from their content (stable on re-import)."""
-        key = self.spec.key
-        if key == "payment_id":
-            fields = "customer_id, payment_date, amount, invoice_id, reference"
-            prefix = "PAY-"
-        elif key == "activity_id":
-            fields = "customer_id, invoice_id, activity_date, kind, promised_date, outcome"
-            prefix = "ACT-"
-        else:
-            return f"t.{_ident(key)}"
-        content = f"md5(concat_ws('|', {fields}))"
-        nth = f"row_number() OVER (PARTITION BY {content} ORDER BY _line)"
-        return f"coalesce(t.{_ident(key)}, '{prefix}' || left({content}, 16) || '-' || {nth})"
-
-    def _table_checks(self) -> list[str]:
-        target, name = self.spec.target, self.spec.name
-        checks = []
-        if target == "invoices":
-            checks.append(
-                self._problem(
-                    "t.written_off_on < t.invoice_date",
-                    "written_off_on",
-                    "'written off before the invoice date'",
-                )
-            )
-            if name == "invoices":
-                checks.append(
-                    self._problem(
-                        "t.amount < 0 AND _stage.doc_type IS NULL AND NOT EXISTS (SELECT 1 FROM "
-                        "invoices s WHERE s.invoice_id = t.invoice_id AND s.doc_type = 'credit_memo')",
-                        "amount",
-                        "'negative amount without a document type: give credit memos doc_type "
-                        "credit_memo, or import them with --table credit_memos'",
-                    )
-                )
-                checks.append(
-                    self._problem(
-                        "t.amount < 0 AND t.doc_type IN ('invoice', 'debit_memo')",
-                        "amount",
-                        "'negative amount on an ' || t.doc_type || '; credit memos need doc_type credit_memo'",
-                    )
-                )
-        if target == "payments":
-            checks.append(self._problem("t.amount = 0", "amount", "'a payment of zero'"))
-            checks.append(
-                self._problem(
-                    "t.amount < 0 AND NOT regexp_matches(lower(coalesce(t.method, '')), 'refund')",
-                    "amount",
-                    "'negative payment (a reversal?): leave reversals out of the export, or give "
-                    "refunds the method refund'",
-                )
-            )
-        if target in ("payments", "activities"):
-            checks.append(
-                self._problem(
-                    "t.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM invoices i "
-                    "WHERE i.invoice_id = t.invoice_id)",
-                    "customer_id",
-                    "'missing customer_id, and no known invoice to take it from'",
-                )
-            )
-        return checks
 
     # -- loading ------------------------------------------------------------------------------
 
