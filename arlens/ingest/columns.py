@@ -32,6 +32,7 @@ DOC_TYPES = {
         "taxinvoice",
         "accrec",
         "accountsreceivable",
+        "si",  # Sage: sales invoice
     ],
     "credit_memo": [
         "creditmemo",
@@ -46,6 +47,13 @@ DOC_TYPES = {
         "customercreditnote",
         "accreccredit",
         "salesreturn",
+        "sc",  # Sage: sales credit
+        # Payments on account listed in an aging report are open credits of the customer.
+        "sa",
+        "sr",
+        "paymentonaccount",
+        "payment",
+        "receipt",
     ],
     "debit_memo": ["debitmemo", "debit", "dm", "debitnote", "dn"],
 }
@@ -261,7 +269,7 @@ def key_sql(spec: TableSpec) -> str:
     return f"coalesce(t.{ident(key)}, '{prefix}' || left({content}, 16) || '-' || {nth})"
 
 
-def table_checks(spec: TableSpec) -> list[str]:
+def table_checks(spec: TableSpec, negative_is_credit: bool = False) -> list[str]:
     """The checks a table adds to its columns' own (signs, payments, customers to take)."""
     target, name = spec.target, spec.name
     checks = []
@@ -273,7 +281,7 @@ def table_checks(spec: TableSpec) -> list[str]:
                 "'written off before the invoice date'",
             )
         )
-        if name == "invoices":
+        if name == "invoices" and not negative_is_credit:
             checks.append(
                 problem(
                     "t.amount < 0 AND _stage.doc_type IS NULL AND NOT EXISTS (SELECT 1 FROM "
@@ -294,7 +302,8 @@ def table_checks(spec: TableSpec) -> list[str]:
         checks.append(problem("t.amount = 0", "amount", "'a payment of zero'"))
         checks.append(
             problem(
-                "t.amount < 0 AND NOT regexp_matches(lower(coalesce(t.method, '')), 'refund')",
+                "t.amount < 0 AND NOT regexp_matches(lower(concat_ws(' ', t.method, t.payment_type)), "
+                "'refund')",
                 "amount",
                 "'negative payment (a reversal?): leave reversals out of the export, or give "
                 "refunds the method refund'",

@@ -199,6 +199,7 @@ class _Import:
         self.mapping_record: dict = {"sources": []}
         self.skipped: list[str] = []
         self.touched_customers = False
+        self.negative_is_credit = False
 
     # -- staging ------------------------------------------------------------------------------
 
@@ -382,7 +383,12 @@ class _Import:
                         "' but the currency column says ' || t.currency",
                     )
                 )
-        problems += columns.table_checks(spec)
+        # In an aging report or open-items export a negative open balance is a credit (a credit
+        # note or an unapplied payment), not a mistake.
+        self.negative_is_credit = bool(source.detected.get("report")) or (
+            "open_amount" in chosen and "amount" not in chosen
+        )
+        problems += columns.table_checks(spec, self.negative_is_credit)
         mapped = "to_json({" + ", ".join(f"'{c}': _stage.{_ident(c)}" for c in spec.columns) + "})"
         store.execute("DROP TABLE IF EXISTS _typed")
         store.execute(
@@ -528,7 +534,12 @@ class _Import:
             if spec.name == "credit_memos":
                 select["doc_type"] = "'credit_memo'"
             else:
-                select["doc_type"] = "coalesce(g.doc_type, 'invoice')"
+                select["doc_type"] = (
+                    "coalesce(g.doc_type, CASE WHEN g.amount < 0 OR g.open_amount < 0 "
+                    "THEN 'credit_memo' ELSE 'invoice' END)"
+                    if self.negative_is_credit
+                    else "coalesce(g.doc_type, 'invoice')"
+                )
                 if "doc_type" not in chosen:
                     keep_stored.add("doc_type")
             select["amount"] = (
@@ -622,21 +633,26 @@ class _Import:
 
     def _case_notes(self) -> None:
         """Ids that differ from another only by case are kept apart, and the user hears of it."""
-        key = self.spec.key
-        if key not in ("customer_id", "invoice_id"):
-            return
-        clashes = self.store.rows(
-            f"SELECT min(k), max(k), count(*) FROM (SELECT DISTINCT t.{_ident(key)} AS k "
-            f"FROM {_ident(self.spec.target)} t JOIN (SELECT DISTINCT lower({_ident(key)}) AS lk "
-            f"FROM _checked WHERE len(_problems) = 0) f ON lower(t.{_ident(key)}) = f.lk) "
-            f"GROUP BY lower(k) HAVING count(*) > 1 LIMIT 3"
-        )
-        if clashes:
-            examples = ", ".join(f"{a!r} and {b!r}" for a, b, _ in clashes)
-            self.notes.append(
-                f"{key}: some ids differ from another only by case ({examples}); kept as "
-                "different ids"
+        where = {self.spec.key: self.spec.target}
+        if "customer_id" in self.spec.columns:
+            where["customer_id"] = "customers"
+        for column, table in where.items():
+            if column not in ("customer_id", "invoice_id"):
+                continue
+            col = _ident(column)
+            clashes = self.store.rows(
+                f"WITH file AS (SELECT DISTINCT {col} AS k FROM _checked "
+                f"WHERE len(_problems) = 0 AND {col} IS NOT NULL), "
+                f"known AS (SELECT k FROM file UNION SELECT {col} FROM {_ident(table)}) "
+                "SELECT min(k), max(k) FROM known WHERE lower(k) IN (SELECT lower(k) FROM file) "
+                "GROUP BY lower(k) HAVING count(*) > 1 ORDER BY 1 LIMIT 3"
             )
+            if clashes:
+                examples = ", ".join(f"{a!r} and {b!r}" for a, b in clashes)
+                self.notes.append(
+                    f"{column}: some ids differ from another only by case ({examples}); kept as "
+                    "different ids"
+                )
 
     def why_nothing_loaded(self) -> str:
         if self.rows_read == 0:

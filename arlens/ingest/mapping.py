@@ -108,7 +108,9 @@ TABLES: dict[str, TableSpec] = {
             "method": TEXT,
             "reference": TEXT,
             "currency": TEXT,
+            "payment_type": TEXT,  # payment / refund / reversal: only read, not stored
         },
+        helper_columns=("payment_type",),
     ),
     "financials": TableSpec(
         "financials",
@@ -179,8 +181,9 @@ def payment_amount_problem(header: list[str]) -> str | None:
     if invoice_amount is None:
         return None
     return (
-        f"the file's only amount, {invoice_amount!r}, is what the invoice was for, not what was "
-        'paid; name the paid amount in a mapping file: [columns] "Your Header" = "amount"'
+        f"no payment amount column: the file's only amount, {invoice_amount!r}, is what the "
+        "invoice was for, not what was paid; name the payment amount in a mapping file: "
+        '[columns] "Your Header" = "amount"'
     )
 
 

@@ -1,72 +1,191 @@
-"""Read any AR export (CSV/TSV, Excel, Parquet, JSON lines) as rows of text with their line numbers.
+"""Read any AR export (CSV/TSV, Excel, Parquet, JSON) as rows of text with their line numbers.
 
 Everything is read as text first: types are decided later, in SQL, so that a bad value can be
-rejected with its file, line, column and raw text instead of failing the whole file.
+rejected with its file, line, column and raw text instead of failing the whole file. The kind of
+file is read from its bytes, not its name (an Excel file saved as .csv is still a workbook), and
+.gz, .bz2 and .zip files are opened transparently. Report-style exports (title rows, customer
+sections, subtotals) are handled in `reports`; workbooks and Parquet in `sheets`.
 """
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
-import datetime as dt
+import gzip
 import itertools
-import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
-BATCH_ROWS = 100_000
+from arlens.ingest import reports
+from arlens.ingest.source import BATCH_ROWS, BadRow, Batch, ReadError, Source
+
+__all__ = ["BATCH_ROWS", "Batch", "BadRow", "ReadError", "Source", "detect_encoding", "open_source"]
+
 DELIMITERS = [",", ";", "\t", "|"]
-
-
-class ReadError(Exception):
-    """The file cannot be read at all; the message is one line naming the file."""
-
-
-@dataclass
-class Batch:
-    lines: Sequence[int]
-    rows: list[list[str | None]]  # text as read; '' and None both mean empty
-    table: object = None  # or the same as an Arrow table of strings (columns in header order)
-
-
-@dataclass
-class BadRow:
-    """A row the reader could not split into the header's columns (truncated, stray delimiter)."""
-
-    line: int
-    raw: str
-    reason: str
-
-
-@dataclass
-class Source:
-    """An opened file: its header, how it was read, and an iterator of batches."""
-
-    name: str
-    header: list[str]
-    batches: Iterator[Batch]
-    bad_rows: list[BadRow] = field(default_factory=list)
-    detected: dict = field(default_factory=dict)
+SAMPLE_BYTES = 64 * 1024
+MAX_RECORD_LINES = 1000  # a quoted field spanning more lines than this was never closed
+FIELD_LIMIT = 2**31 - 1  # csv's own limit (131,072 characters) would end the import
 
 
 def open_source(path: Path, options: dict) -> list[Source]:
-    """One Source per sheet for Excel, one for any other file."""
+    """One Source per sheet for a workbook, one for any other file."""
+    path = Path(path)
+    name = str(path)
+    encoding = options.get("encoding")
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ReadError(
+                f"{name}: unknown encoding {encoding!r} in the mapping's [format] section; "
+                "use a name such as utf-8, cp1252, latin-1 or utf-16"
+            ) from None
+    return _open(path, name, options, depth=0)
+
+
+def _open(path: Path, name: str, options: dict, depth: int) -> list[Source]:
     if not path.exists():
-        raise ReadError(f"{path}: no such file")
+        raise ReadError(f"{name}: no such file")
     if path.stat().st_size == 0:
-        raise ReadError(f"{path}: the file is empty (no header row)")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
-        return _excel_sources(path, options.get("sheet"))
-    if suffix in (".parquet", ".pq"):
-        return [_parquet_source(path)]
-    if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and _looks_like_json_lines(path)):
-        return [_json_lines_source(path, options.get("encoding"))]
-    return [_csv_source(path, options)]
+        raise ReadError(f"{name}: the file is empty (no header row)")
+    kind = sniff(path)
+    if kind in ("gzip", "bz2", "zip"):
+        if depth >= 2:
+            raise ReadError(f"{name}: archives nested too deep; unpack it and import the data file")
+        keep = tempfile.TemporaryDirectory(prefix="arlens-")
+        inner, inner_name = _unpack(path, name, kind, Path(keep.name))
+        sources = _open(inner, inner_name, options, depth + 1)
+        for source in sources:
+            source.batches = _holding(source.batches, keep)
+            source.detected["compression"] = kind
+        return sources
+    if kind == "pdf":
+        raise ReadError(f"{name} is a PDF; export the report as CSV or Excel and import that")
+    if kind in ("excel", "parquet"):
+        from arlens.ingest import sheets
+
+        if kind == "excel":
+            return sheets.excel_sources(path, name, options)
+        return [sheets.parquet_source(path, name)]
+    if kind in ("json array", "json lines"):
+        from arlens.ingest import json_files
+
+        encoding = detect_encoding(path, options.get("encoding"))
+        if kind == "json array":
+            return [json_files.json_array_source(path, name, encoding)]
+        return [json_files.json_lines_source(path, name, encoding)]
+    return [_csv_source(path, name, options)]
 
 
-# --- CSV / TSV ---------------------------------------------------------------------------------
+def sniff(path: Path) -> str:
+    """The kind of file from its first bytes: gzip, bz2, zip, excel, parquet, pdf, json array,
+    json lines, or text (delimited)."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head[:3] == b"BZh" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bz2"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "excel"  # OLE2: .xls
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(path)
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if text.startswith(b"[") and text[1:].lstrip()[:1] in (b"{", b"]"):
+        return "json array"
+    if text.startswith(b"{"):
+        return "json lines"
+    return "text"
+
+
+def _zip_kind(path: Path) -> str:
+    """A workbook (xlsx, xlsm, xlsb: [Content_Types].xml; ods: mimetype) or an archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "[Content_Types].xml" in names:
+                return "excel"
+            if "mimetype" in names and archive.read("mimetype").startswith(
+                b"application/vnd.oasis.opendocument.spreadsheet"
+            ):
+                return "excel"
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        pass  # _unpack says it is damaged
+    return "zip"
+
+
+def _unpack(path: Path, name: str, kind: str, into: Path) -> tuple[Path, str]:
+    """Decompress into `into`; (the data file, its name as the user sees it)."""
+    if kind == "zip":
+        return _unzip(path, name, into)
+    inner = Path(path.name).stem or "data"
+    target = into / inner
+    try:
+        with (
+            (gzip.open if kind == "gzip" else bz2.open)(path, "rb") as src,
+            target.open("wb") as out,
+        ):
+            shutil.copyfileobj(src, out, 1 << 20)
+    except (EOFError, zlib.error, OSError) as error:
+        if getattr(error, "errno", None):
+            raise  # a real I/O error (disk full), not damaged data
+        raise ReadError(
+            f"{name} is a truncated or damaged {kind} file ({error}); download or export it again"
+        ) from None
+    return target, name
+
+
+def _unzip(path: Path, name: str, into: Path) -> tuple[Path, str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir()
+                and not m.filename.startswith("__MACOSX/")
+                and not Path(m.filename).name.startswith(".")
+            ]
+            if not members:
+                raise ReadError(f"{name}: the zip archive holds no data file")
+            if len(members) > 1:
+                listed = ", ".join(m.filename for m in members[:10])
+                more = f" and {len(members) - 10} more" if len(members) > 10 else ""
+                raise ReadError(
+                    f"{name}: the zip archive holds {len(members)} files ({listed}{more}); "
+                    "import them one at a time"
+                )
+            member = members[0]
+            target = into / (Path(member.filename).name or "data")
+            with archive.open(member) as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ReadError(
+            f"{name} is a truncated or damaged zip file ({error}); download or export it again"
+        ) from None
+    except (RuntimeError, NotImplementedError) as error:  # encrypted, unknown compression
+        raise ReadError(f"{name}: cannot open the zip archive ({error}); unzip it first") from None
+    return target, f"{name}#{member.filename}"
+
+
+def _holding(batches: Iterator[Batch], keep: tempfile.TemporaryDirectory) -> Iterator[Batch]:
+    """The unpacked copy lives while its batches are read, and goes when they are done."""
+    try:
+        yield from batches
+    finally:
+        keep.cleanup()
+
+
+# --- delimited text ----------------------------------------------------------------------------
 
 
 def detect_encoding(path: Path, given: str | None = None) -> str:
@@ -96,68 +215,146 @@ def detect_encoding(path: Path, given: str | None = None) -> str:
 
     best = from_bytes(sample).best()
     encoding = best.encoding if best else "cp1252"
-    # Western exports are nearly always Windows-1252; detectors often name a sibling code page.
-    if encoding in ("latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1257", "mac_roman"):
+    # Western exports are nearly always Windows-1252; detectors often name a sibling code page
+    # (on a short file even a DOS one: `1.234,56 €` read as cp775 gives `1.234,56 Ć`).
+    siblings = ("latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1257", "mac_roman")
+    dos = ("cp437", "cp775", "cp850", "cp852", "cp858")
+    if encoding in siblings or (encoding in dos and _decodes(sample, "cp1252")):
         encoding = "cp1252"
     return encoding
 
 
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _detect_delimiter(sample: str, given: str | None) -> str:
+    """The delimiter giving the most lines the same number (two or more) of fields: title rows
+    above a report's header have one field whatever the delimiter."""
     if given:
         return "\t" if given in ("\\t", "tab") else given
-    lines = [line for line in sample.splitlines()[:50] if line.strip()]
-    best, best_score = ",", -1
+    lines = [line for line in sample.splitlines()[:200] if line.strip()][:60]
+    best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-        if not counts or counts[0] < 2:
-            continue
-        score = sum(1 for c in counts if c == counts[0]) * 1000 + counts[0]
+        counts = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter))
+        wide = [(n, width) for width, n in counts.items() if width >= 2]
+        score = max(wide, default=(0, 0))
         if score > best_score:
             best, best_score = delimiter, score
     return best
 
 
-def _csv_source(path: Path, options: dict) -> Source:
+def _records(lines, delimiter: str, width: int | None = None) -> Iterator[tuple[int, object]]:
+    """(first physical line, fields) for each CSV record, or (line, BadRow).
+
+    A quoted field may hold line breaks. An opening quote that is never closed would swallow every
+    later row, so a record that runs to the end of the file, spans more than MAX_RECORD_LINES, or
+    spans several lines without being one whole record (`_whole`) is rejected on its first line,
+    and reading resumes on the next physical line.
+    """
+    source = iter(lines)
+    taken: list[str] = []  # the physical lines of the record being read
+    state = [1, False]  # the record's first line number; whether the file ended inside it
+
+    def feed(texts: Iterator[str]) -> Iterator[str]:
+        for text in texts:
+            taken.append(text)
+            if len(taken) > MAX_RECORD_LINES:
+                raise _Runaway
+            yield text
+        state[1] = True
+
+    texts: Iterator[str] = source
+    while True:
+        try:
+            for row in csv.reader(feed(texts), delimiter=delimiter):
+                if state[1] or (len(taken) > 1 and not _whole(taken, row, delimiter, width)):
+                    raise _Runaway
+                yield state[0], row
+                state[0] += len(taken)
+                taken.clear()
+            return
+        except (_Runaway, csv.Error) as error:
+            if not taken:
+                return
+            line, raw, rest = state[0], taken[0], taken[1:]
+            taken.clear()
+            state[0], state[1] = line + 1, False
+            texts = itertools.chain(rest, source)
+            reason = "opening quote never closed: " + (
+                "the next lines were read as rows"
+                if rest
+                else "the file ends inside it (truncated?)"
+            )
+            if isinstance(error, csv.Error):
+                reason = f"unreadable: {error}"
+            yield line, BadRow(line, raw.rstrip("\r\n"), reason)
+
+
+def _whole(texts: list[str], row: list[str], delimiter: str, width: int | None) -> bool:
+    """Is a record spanning several lines one whole record? It must split into the header's
+    fields, and its quotes must close where a field ends: a quote never closed is instead ended by
+    some later row's quote, followed by that row's text (`"...,"1,400.00"`)."""
+    if width is not None and (len(row) < width or any(cell.strip() for cell in row[width:])):
+        return False
+    try:
+        return len(list(csv.reader(texts, delimiter=delimiter, strict=True))) == 1
+    except csv.Error:
+        return False
+
+
+class _Runaway(Exception):
+    """A quoted field that does not end where a record can."""
+
+
+def _csv_source(path: Path, name: str, options: dict) -> Source:
     encoding = detect_encoding(path, options.get("encoding"))
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as f:
-            sample = f.read(64 * 1024)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise ReadError(f"{path}: cannot decode as {encoding}: {error}") from None
+            sample = f.read(SAMPLE_BYTES)
+            complete = not f.read(1)
+    except UnicodeDecodeError as error:
+        raise ReadError(
+            f"{name}: cannot decode as {encoding} ({error.reason} at byte {error.start}); "
+            'name the encoding in the mapping file: [format] encoding = "cp1252"'
+        ) from None
     delimiter = _detect_delimiter(sample, options.get("delimiter"))
-    skip = int(options.get("skip_rows", 0))
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
 
-    f = path.open(encoding=encoding, errors="replace", newline="")
-    reader = csv.reader(f, delimiter=delimiter)
-    header: list[str] | None = None
-    for _ in range(skip):
-        next(reader, None)
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header = [cell.strip() for cell in row]
-            break
-    if header is None:
-        f.close()
-        raise ReadError(f"{path}: no header row")
+    lines = sample.splitlines(keepends=True)
+    if not complete and len(lines) > 1:
+        lines.pop()  # cut by the sample
+    rows = [
+        (line, row)
+        for line, row in itertools.islice(_records(lines, delimiter), reports.SAMPLE_ROWS)
+        if not isinstance(row, BadRow)
+    ]
+    index, titles = reports.choose_header(rows, options, name)
+    header_line, header = rows[index][0], reports.header_text(rows[index][1])
+    layout = reports.layout_for(rows, index, header, titles)
     source = Source(
-        name=str(path),
-        header=header,
+        name=name,
+        header=layout.header if layout else header,
         batches=iter(()),
-        detected={"encoding": encoding, "delimiter": delimiter},
+        detected={"encoding": encoding, "delimiter": delimiter, "header_line": header_line},
     )
-    if (
-        encoding in ("utf-8", "utf-8-sig")
-        and skip == 0
-        and len(header) > 1
-        and not _has_quotes(path)
-    ):
-        header_line = reader.line_num
-        f.close()
+    if titles and (note := reports.title_note(rows, index)):
+        source.notes.append(note)
+    if layout:
+        source.detected["report"] = True
+    plain = encoding in ("utf-8", "utf-8-sig") and not layout and len(header) > 1
+    if plain and not _has_quotes(path):
         source.batches = _plain_csv_batches(
             path, header_line, len(header), source.bad_rows, delimiter
         )
     else:
-        source.batches = _csv_batches(f, reader, len(header), source.bad_rows, delimiter)
+        source.batches = _csv_batches(
+            path, encoding, delimiter, header_line, header, layout, source
+        )
     return source
 
 
@@ -174,7 +371,7 @@ def _plain_csv_batches(
 ) -> Iterator[Batch]:
     """A UTF-8 file without a single quote character has one record per physical line, so its
     bytes can go to Arrow's C++ parser and the line numbers stay exact. A chunk with a blank or
-    malformed line goes through the line-by-line path instead."""
+    malformed line, or a line longer than Arrow's block, goes through the line-by-line path."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -207,8 +404,11 @@ def _plain_csv_batches(
                     quote_char=False,
                     invalid_row_handler=lambda row, found=invalid: found.append(row) or "skip",
                 )
-                table = pacsv.read_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
-                                       convert_options=convert)  # fmt: skip
+                try:
+                    table = pacsv.read_csv(pa.py_buffer(data), read_options=read,
+                                           parse_options=parse, convert_options=convert)  # fmt: skip
+                except pa.ArrowInvalid:  # a row longer than a block
+                    clean = False
             if clean and not invalid and table.num_rows == count:
                 yield Batch(np.arange(line + 1, line + 1 + count), [], table)
             else:
@@ -219,191 +419,62 @@ def _plain_csv_batches(
                         numbers.append(number)
                         rows.append(cells)
                     elif raw.strip():
-                        reason = f"row has {len(cells)} fields, the header has {width}" + (
-                            " (truncated?)" if len(cells) < width else " (unquoted delimiter?)"
+                        bad_rows.append(
+                            BadRow(
+                                number, raw.decode("utf-8", "replace"), _width_reason(cells, width)
+                            )
                         )
-                        bad_rows.append(BadRow(number, raw.decode("utf-8", "replace"), reason))
+                    if len(rows) >= BATCH_ROWS:
+                        yield Batch(numbers, rows)
+                        numbers, rows = [], []
                 if rows:
                     yield Batch(numbers, rows)
             line += count
 
 
-def _csv_batches(f, reader, width: int, bad_rows: list[BadRow], delimiter: str) -> Iterator[Batch]:
+def _width_reason(row: list, width: int) -> str:
+    return f"row has {len(row)} fields, the header has {width}" + (
+        " (truncated?)" if len(row) < width else " (unquoted delimiter?)"
+    )
+
+
+def _csv_batches(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    header_line: int,
+    header: list[str],
+    layout: reports.ReportRows | None,
+    source: Source,
+) -> Iterator[Batch]:
+    """Python's csv module, record by record; a report's layout drops its non-document rows."""
+    width, bad_rows = len(header), source.bad_rows
     lines: list[int] = []
     rows: list[list[str | None]] = []
-    with f:
-        line = reader.line_num
-        try:
-            for row in reader:
-                start, line = line + 1, reader.line_num
-                if len(row) != width:
-                    if not any(cell.strip() for cell in row):
-                        continue  # blank line
-                    reason = f"row has {len(row)} fields, the header has {width}" + (
-                        " (truncated?)" if len(row) < width else " (unquoted delimiter?)"
-                    )
-                    bad_rows.append(BadRow(start, delimiter.join(row), reason))
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for line, row in _records(f, delimiter, width):
+            if line <= header_line:
+                continue
+            if isinstance(row, BadRow):
+                bad_rows.append(row)
+                continue
+            if len(row) != width:
+                if not any(cell.strip() for cell in row):
+                    continue  # blank line
+                if not layout or any(cell.strip() for cell in row[width:]):
+                    bad_rows.append(BadRow(line, delimiter.join(row), _width_reason(row, width)))
                     continue
-                lines.append(start)
-                rows.append(row)  # blanks become NULL in SQL
-                if len(rows) >= BATCH_ROWS:
-                    yield Batch(lines, rows)
-                    lines, rows = [], []
-        except csv.Error as error:
-            bad_rows.append(BadRow(line + 1, "", f"unreadable from here to the end: {error}"))
+            if layout:
+                row = layout.row(line, row)
+                if row is None:
+                    continue
+            lines.append(line)
+            rows.append(row)  # blanks become NULL in SQL
+            if len(rows) >= BATCH_ROWS:
+                yield Batch(lines, rows)
+                lines, rows = [], []
     if rows:
         yield Batch(lines, rows)
-
-
-# --- Excel -------------------------------------------------------------------------------------
-
-
-def _cell_text(value) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value)
-    return text if text.strip() else None
-
-
-def _excel_sources(path: Path, sheet: str | None) -> list[Source]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own error types per format
-        raise ReadError(f"{path}: not a readable workbook: {error}") from None
-    names = book.sheet_names
-    if sheet is not None:
-        if sheet not in names:
-            raise ReadError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
-        names = [sheet]
-    sources = []
-    for name in names:
-        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        rows = [[_cell_text(v) for v in row] for row in cells]
-        first = next((i for i, row in enumerate(rows) if any(rows[i])), None)
-        if first is None:
-            continue
-        header = [(cell or "").strip() for cell in rows[first]]
-        body = [(i + 1, row) for i, row in enumerate(rows) if i > first and any(row)]
-        width = len(header)
-        padded = [row + [None] * (width - len(row)) for _, row in body]
-        batch = Batch([line for line, _ in body], [row[:width] for row in padded])
-        sources.append(
-            Source(
-                name=f"{path}#{name}",
-                header=header,
-                batches=iter([batch]),
-                detected={"sheet": name},
-            )
-        )
-    if not sources:
-        raise ReadError(f"{path}: every sheet is empty")
-    return sources
-
-
-# --- Parquet -----------------------------------------------------------------------------------
-
-
-def _parquet_source(path: Path) -> Source:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(path)
-    except Exception as error:
-        raise ReadError(f"{path}: not a readable Parquet file: {error}") from None
-    header = parquet.schema_arrow.names
-
-    def batches() -> Iterator[Batch]:
-        line = 1
-        for record_batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-            columns = []
-            for column in record_batch.columns:
-                if pa.types.is_timestamp(column.type):
-                    column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
-                columns.append(pc.cast(column, pa.string()).to_pylist())
-            n = record_batch.num_rows
-            rows = [list(values) for values in zip(*columns, strict=False)] if columns else [[]] * n
-            yield Batch(list(range(line, line + n)), rows)
-            line += n
-
-    return Source(name=str(path), header=header, batches=batches(), detected={"format": "parquet"})
-
-
-# --- JSON lines --------------------------------------------------------------------------------
-
-
-def _looks_like_json_lines(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(1).strip() == b"{"
-
-
-def _json_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    text = str(value)
-    return text if text.strip() else None
-
-
-def _json_records(f, bad_rows: list[BadRow]) -> Iterator[tuple[int, dict]]:
-    """(line, object) for each JSON object line; anything else is kept as a bad row."""
-    for number, text in enumerate(f, start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except ValueError as error:
-            bad_rows.append(BadRow(number, text.rstrip("\n"), f"not a JSON object: {error}"))
-            continue
-        yield number, record
-
-
-def _json_lines_source(path: Path, encoding: str | None) -> Source:
-    encoding = detect_encoding(path, encoding)
-    f = path.open(encoding=encoding, errors="replace")
-    bad_rows: list[BadRow] = []
-    records = _json_records(f, bad_rows)
-    # The header is every key seen in the first 1,000 objects.
-    first_records = list(itertools.islice(records, 1000))
-    header = list(dict.fromkeys(key for _, record in first_records for key in record))
-    if not header:
-        f.close()
-        raise ReadError(f"{path}: no JSON objects found")
-
-    def batches() -> Iterator[Batch]:
-        batch = Batch([], [])
-        with f:
-            for number, record in itertools.chain(first_records, records):
-                batch.lines.append(number)
-                batch.rows.append([_json_text(record.get(key)) for key in header])
-                if len(batch.rows) >= BATCH_ROWS:
-                    yield batch
-                    batch = Batch([], [])
-        if batch.rows:
-            yield batch
-
-    return Source(
-        name=str(path),
-        header=header,
-        batches=batches(),
-        bad_rows=bad_rows,
-        detected={"format": "json lines", "encoding": encoding},
-    )
+    if layout:
+        source.totals.update(layout.totals)
+        source.notes.extend(layout.notes())

@@ -65,6 +65,14 @@ LOCAL_SIDE = {
 # generic ones (`Customer No` before `Customer`, `Grand Total` before `Total`). The canonical name
 # is tried first unless its list places it.
 SYNONYMS: dict[str, list[str]] = {
+    "payment_type": [
+        "doctype",
+        "documenttype",
+        "type",
+        "transactiontype",
+        "entrytype",
+        "receipttype",
+    ],
     "invoice_id": [
         "invoicenumber",
         "invoiceno",
@@ -103,6 +111,7 @@ SYNONYMS: dict[str, list[str]] = {
         "appliedto",
         "number",
         "id",
+        "ref",  # Sage's Aged Debtors: the invoice's reference (its "No" is Sage's own counter)
     ],
     "customer_id": [
         "customerid",

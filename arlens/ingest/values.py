@@ -226,9 +226,7 @@ def _strip_time(text: str) -> tuple[str, bool]:
     match = _TIME.search(text)
     if not match:
         return text, False
-    hour, minute, second, ampm = match.groups()
-    real = (int(hour) % 12 if ampm else int(hour)) or int(minute) or int(second or 0)
-    return text[: match.start()].strip(), bool(real) or ampm == "pm"
+    return text[: match.start()].strip(), True
 
 
 def _numeric_order_evidence(text: str) -> str | None:
