@@ -31,7 +31,7 @@ def test_report_imports_whole_and_matches_its_grand_total(store, name):
         store.rows("SELECT invoice_id, coalesce(open_amount_exported, amount) FROM invoices")
     )
     assert sum(stored.values()) == total
-    for _line, customer, invoice, amount in expected["rows"]:
+    for _line, _customer, invoice, amount in expected["rows"]:
         negative = amount.startswith("(") or amount.startswith("-")
         digits = Decimal(re.sub(r"[^0-9.]", "", amount))
         assert stored[invoice] == (-digits if negative else digits), invoice

@@ -217,12 +217,18 @@ def typed_items(column: str, kind: str, marks: dict, dates: dict) -> list[str]:
         ]
     if kind == AMOUNT:
         parts, mark = f"s.{ident('_p_' + column)}", marks[column]
+        full = values.amount_value_sql(parts, mark)
         items = [
-            f"{values.amount_value_sql(parts, mark)} AS {ident(column)}",
-            f"{values.amount_reason_sql(parts, mark, raw)} AS {ident('_why_' + column)}",
+            f"CASE WHEN {parts} IS NULL THEN {values.plain_amount_sql(raw)} ELSE {full} END "
+            f"AS {ident(column)}",
+            f"CASE WHEN {parts} IS NOT NULL AND ({full}) IS NULL "
+            f"THEN {values.amount_reason_sql(parts, mark, raw)} END AS {ident('_why_' + column)}",
         ]
         if column in ("amount", "open_amount"):
-            items.append(f"{values.amount_currency_sql(parts)} AS {ident('_cur_' + column)}")
+            items.append(
+                f"CASE WHEN {parts} IS NOT NULL THEN {values.amount_currency_sql(parts)} END "
+                f"AS {ident('_cur_' + column)}"
+            )
         return items
     if kind == INTEGER:
         return [

@@ -318,7 +318,8 @@ class _Import:
             for item in columns.typed_items(c, k, marks, dates)
         ]
         amount_parts = "".join(
-            f", {values.amount_parts_sql(_ident(c))} AS {_ident('_p_' + c)}" for c in marks
+            f", {values.amount_parts_or_plain_sql(_ident(c), m)} AS {_ident('_p_' + c)}"
+            for c, m in marks.items()
         )
         date_joins = " ".join(
             f"LEFT JOIN {_ident('_dates_' + c)} {_ident('_d_' + c)} "
@@ -338,7 +339,7 @@ class _Import:
                 )
             reason = {
                 DATE: f"t.{_ident('_why_' + column)}",
-                AMOUNT: f"t.{_ident('_why_' + column)}",
+                AMOUNT: f"coalesce(t.{_ident('_why_' + column)}, 'not an amount')",
                 INTEGER: "'not a whole number of days'",
                 BOOLEAN: "'not a yes/no value (map it in [values." + column + "])'",
             }.get(kind)
@@ -360,7 +361,8 @@ class _Import:
             if kind == ID:
                 problems.append(
                     columns.problem(
-                        f"regexp_full_match({raw}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+')",
+                        f"CASE WHEN strpos(lower({raw}), 'e') > 0 "
+                        f"THEN regexp_full_match({raw}, '[0-9]\\.[0-9]+[eE]\\+?[0-9]+') END",
                         column,
                         "'written in scientific notation by a spreadsheet: its digits are lost; "
                         "export the column as text'",
