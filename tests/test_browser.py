@@ -160,9 +160,8 @@ def test_import_through_the_browser_then_see_the_numbers(empty_app_url, browser)
     page.goto(f"{empty_app_url}/?as_of=2026-03-31")
     wait_for_app_run(page)
     values = page.get_by_test_id("stMetricValue").all_inner_texts()
-    assert (
-        "10,900" in values
-    )  # open AR worked by hand for this register (no currency: plain figures)
+    # Open AR worked by hand for this register; no currency column: the home currency, USD.
+    assert "$10,900" in values
     page.close()
 
 
