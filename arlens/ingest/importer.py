@@ -129,6 +129,8 @@ def import_file(
     with store.transaction():
         import_id = int(store.value("SELECT nextval('import_id_seq')"))
         job = _Import(store, spec, mapping, import_id, progress)
+        store.execute("DROP TABLE IF EXISTS _imported_keys")
+        store.execute("CREATE TEMP TABLE _imported_keys (key VARCHAR)")
         for source in sources:
             job.add_source(source, only_one=len(sources) == 1)
         if job.rows_read == 0:
