@@ -35,6 +35,12 @@ def _add_currency(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MODELS_HELP = (
+    "model folder (default: $ARLENS_MODEL_DIR, else <db stem>.models beside the database: each "
+    "store keeps its own model; one trained on another store is refused)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arlens", description="Accounts-receivable analytics.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,9 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--grace-days", type=int, default=0, help="days after due that still count as on time"
     )
-    p.add_argument(
-        "--models", type=Path, help="model folder (default: $ARLENS_MODEL_DIR, else data/models)"
-    )
+    p.add_argument("--models", type=Path, help=MODELS_HELP)
     _add_db(p)
 
     p = commands.add_parser(
@@ -97,9 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: newest document)"
     )
-    p.add_argument(
-        "--models", type=Path, help="model folder (default: $ARLENS_MODEL_DIR, else data/models)"
-    )
+    p.add_argument("--models", type=Path, help=MODELS_HELP)
     p.add_argument("--allow-stale", action="store_true",
                    help="score with a model trained on older data (the scores say so)")  # fmt: skip
     _add_db(p)
@@ -128,7 +130,7 @@ REPORTS = {
     "kpis": "DSO, best possible DSO, ADD, countback DSO, CEI",
     "trend": "aging at every month-end of a date range (or the KPIs with --kpis)",
     "rollrate": "roll rates between month-ends, with paid and written off",
-    "allowance": "expected loss by bucket from historical roll rates",
+    "allowance": "expected credit loss (the allowance) by bucket from historical roll rates",
     "concentration": "top-10 share of open AR and past due, HHI",
     "ccc": "DIO, DPO, DSO and the cash conversion cycle per financial period",
     "credit-review": "exposure, limits, stale reviews and hold candidates",
@@ -170,6 +172,41 @@ def _add_report_options(p: argparse.ArgumentParser, name: str) -> None:
         p.add_argument("--months", type=int, default=1, help="month pairs pooled (default 1)")
     if name == "allowance":
         p.add_argument("--history-months", type=int, default=12)
+    if name == "credit-review":
+        rule = metrics.HoldRule()
+        p.add_argument(
+            "--hold-days",
+            type=int,
+            default=rule.days,
+            help=f"days past due that count as seriously late (default {rule.days})",
+        )
+        p.add_argument(
+            "--hold-min-amount",
+            type=float,
+            default=rule.min_amount,
+            help="least amount seriously late, in the customer's currency "
+            f"(default {rule.min_amount:,.0f})",
+        )
+        p.add_argument(
+            "--hold-share",
+            type=float,
+            default=rule.share,
+            help="least share of the exposure seriously late, halved after "
+            f"--hold-broken-promises (default {rule.share})",
+        )
+        p.add_argument(
+            "--hold-broken-promises",
+            type=int,
+            default=rule.broken_promises,
+            help="broken promises in 90 days that halve --hold-share "
+            f"(default {rule.broken_promises})",
+        )
+        p.add_argument(
+            "--hold-utilisation",
+            type=float,
+            default=rule.utilisation,
+            help=f"hold when exposure ÷ limit is above this (default {rule.utilisation}: over it)",
+        )
 
 
 def _edges(text: str) -> tuple[int, ...]:
@@ -239,9 +276,19 @@ def _report(store: Store, args, as_of: dt.date, filters: dict):
     if name == "concentration":
         return metrics.concentration(store, as_of, filters), {}
     if name == "ccc":
-        return metrics.cash_conversion_cycle(store, filters.get("currency")), {}
+        return metrics.cash_conversion_cycle(store, filters.get("currency"), as_of), {}
     if name == "credit-review":
-        return metrics.credit_review(store, as_of, filters), {}
+        rule = metrics.HoldRule(
+            days=args.hold_days,
+            share=args.hold_share,
+            min_amount=args.hold_min_amount,
+            broken_promises=args.hold_broken_promises,
+            utilisation=args.hold_utilisation,
+        )
+        return metrics.credit_review(store, as_of, filters, rule=rule), {
+            **rule.params(),
+            "hold_rule": rule.describe(),
+        }
     from models.risk import customer_risk_scores  # the stored scores of `arlens score`
 
     scores = customer_risk_scores(store)
@@ -267,7 +314,26 @@ def _print(frame: pd.DataFrame, parameters: dict, fmt: str) -> None:
         with pd.option_context(
             "display.max_rows", 500, "display.width", 200, "display.max_columns", 40
         ):
-            print(frame.to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
+            print(_readable(frame).to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """For the table format: a missing value is blank (not None/NaN/NaT/<NA>) and a date column
+    shows no midnight time."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            midnight = (column.dropna() == column.dropna().dt.normalize()).all()
+            out[name] = [
+                "" if pd.isna(v) else (v.date().isoformat() if midnight else str(v)) for v in column
+            ]
+        elif column.isna().any():
+            if pd.api.types.is_float_dtype(column):
+                out[name] = ["" if pd.isna(v) else f"{v:,.2f}" for v in column]
+            else:
+                out[name] = ["" if pd.isna(v) else v for v in column.astype(object)]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,7 +464,7 @@ def cmd_train(args) -> int:
             store,
             cutoff=args.cutoff,
             grace_days=args.grace_days,
-            model_dir=risk.resolve_model_dir(args.models),
+            model_dir=risk.resolve_model_dir(args.models, store),
             progress=progress,
         )
     print(json.dumps(report, indent=2, default=str))
@@ -415,7 +481,7 @@ def cmd_score(args) -> int:
         result = risk.score(
             store,
             as_of,
-            model_dir=risk.resolve_model_dir(args.models),
+            model_dir=risk.resolve_model_dir(args.models, store),
             allow_stale=args.allow_stale,
         )
     print(json.dumps(result, indent=2, default=str))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -87,12 +88,14 @@ def latest_activity_date(store: Store) -> dt.date | None:
 
 
 def headline(store: Store, as_of: dt.date) -> pd.DataFrame:
-    """Open AR, past due and open invoices per currency at `as_of`."""
+    """Open AR, past due and open invoices per currency at `as_of` (a document without a
+    currency counts in the home currency)."""
     return store.df(queries.sql("overview", "headline"), {"as_of": as_of})
 
 
 def main_currency(store: Store) -> str | None:
-    """The currency with the most invoiced."""
+    """The currency with the most invoiced (a document without one is in the home currency);
+    the home currency when nothing is invoiced yet."""
     return store.value(queries.sql("overview", "main_currency"))
 
 
@@ -122,7 +125,9 @@ def import_history(store: Store) -> pd.DataFrame:
 
 
 def data_health(store: Store, as_of: dt.date) -> pd.DataFrame:
-    """Checks worth a look after an import: unapplied money, guessed due dates, missing limits."""
+    """Checks worth a look after an import: unapplied money, guessed due dates, missing limits.
+    Columns check, currency, items, amount: money checks have a row per currency (never a sum
+    across currencies); the others have no currency and no amount."""
     return store.df(queries.sql("overview", "data_health"), {"as_of": as_of})
 
 
@@ -233,13 +238,12 @@ def trend(
     if long.empty:
         return pd.DataFrame(columns=["month_end", "currency", *labels, "total"])
     long["bucket"] = _label_buckets(long, labels)
-    wide = long.pivot_table(
-        index=["month_end", "currency"],
-        columns="bucket",
-        values="amount",
-        aggfunc="sum",
-        fill_value=0.0,
-    ).reindex(columns=labels, fill_value=0.0)
+    wide = (
+        long.groupby(["month_end", "currency", "bucket"], dropna=False)["amount"]
+        .sum()
+        .unstack("bucket", fill_value=0.0)
+        .reindex(columns=labels, fill_value=0.0)
+    )
     wide["total"] = wide.sum(axis=1)
     wide = wide.reset_index()
     wide.columns.name = None
@@ -260,7 +264,8 @@ def kpis(
     window_days: int = DEFAULT_WINDOW_DAYS,
     filters: dict | None = None,
 ) -> pd.DataFrame:
-    """DSO, best possible DSO, ADD, countback DSO and CEI at `as_of`, per currency."""
+    """DSO, best possible DSO, ADD, countback DSO and CEI at `as_of`, per currency: a row for
+    every currency invoiced by then, fully collected ones included (DSO 0)."""
     return _run(store, "kpis", "kpis", _params(filters, as_of=as_of, window_days=int(window_days)))
 
 
@@ -271,7 +276,8 @@ def kpi_series(
     window_days: int = DEFAULT_WINDOW_DAYS,
     filters: dict | None = None,
 ) -> pd.DataFrame:
-    """The KPIs at every month-end in [start, end] (CEI per calendar month)."""
+    """The KPIs at every month-end in [start, end] (CEI per calendar month), a row per currency
+    once it has been invoiced (fully collected month-ends included: DSO 0)."""
     return _run(
         store,
         "kpis",
@@ -280,11 +286,15 @@ def kpi_series(
     )
 
 
-def cash_conversion_cycle(store: Store, currency: str | None = None) -> pd.DataFrame:
-    """DIO, DPO, DSO and CCC = DSO + DIO − DPO per financial period. DSO uses one currency's
-    receivables (default: the main one), so that no sum mixes currencies."""
+def cash_conversion_cycle(
+    store: Store, currency: str | None = None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """DIO, DPO, DSO and CCC = DSO + DIO − DPO per financial period ending on or before `as_of`
+    (None: every period). DSO is over each period's own days, like DIO and DPO (not the N-day
+    DSO of `kpis`), and uses one currency's receivables (default: the main one), so that no sum
+    mixes currencies."""
     currency = currency or main_currency(store)
-    frame = _run(store, "kpis", "cash_conversion_cycle", {"currency": currency})
+    frame = _run(store, "kpis", "cash_conversion_cycle", {"currency": currency, "as_of": as_of})
     frame.insert(1, "currency", currency)
     frame["ccc"] = frame["dso"] + frame["dio"] - frame["dpo"]
     return frame
@@ -300,7 +310,12 @@ def roll_rates(
     edges: Sequence[int] = DEFAULT_EDGES,
     filters: dict | None = None,
 ) -> pd.DataFrame:
-    """Where each bucket's open amount went by the next month-end, pooled over `months` pairs."""
+    """Where each bucket's open amount went by the next month-end, pooled over `months` pairs.
+
+    One row per (currency, from_bucket, to_bucket); `rate` is the share of the from-bucket's
+    pooled amount, so each (currency, from_bucket) adds to 1. `month_pairs` is how many month-ends
+    of the window the currency had anything open at (its months of history), `bucket_months` at
+    how many the from-bucket held a balance."""
     labels = bucket_labels("due", edges)
     frame = _run(
         store,
@@ -308,50 +323,93 @@ def roll_rates(
         "roll_rates",
         _params(filters, as_of=as_of, months=int(months), edges=_edges(edges)),
     )
-    columns = ["currency", "from_bucket", "to_bucket", "amount", "rate", "month_pairs"]
+    columns = ["currency", "from_bucket", "to_bucket", "amount", "rate", "month_pairs",
+               "bucket_months"]  # fmt: skip
     if frame.empty:
         return pd.DataFrame(columns=columns)
     names = {i: label for i, label in enumerate(labels)} | {-2: PAID, -3: WRITTEN_OFF}
     frame["from_bucket"] = frame["from_index"].map(names)
     frame["to_bucket"] = frame["to_index"].map(names)
-    totals = frame.groupby(["currency", "from_index"])["amount"].transform("sum")
-    frame["rate"] = frame["amount"] / totals
+    frame["amount"] = frame["amount"].astype(float)
+    totals = frame.groupby(["currency", "from_index"], dropna=False)["amount"].transform("sum")
+    frame["rate"] = frame["amount"] / totals.where(totals != 0)
+    frame[["month_pairs", "bucket_months"]] = frame[["month_pairs", "bucket_months"]].astype(int)
     return frame[columns]
 
 
-def roll_rate_matrix(rates: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """The long roll rates of one currency as a bucket × (bucket, Paid, Written off) matrix."""
+def roll_rate_matrix(
+    rates: pd.DataFrame, labels: list[str], seen_only: bool = False
+) -> pd.DataFrame:
+    """The long roll rates of one currency as a bucket × (bucket, Paid, Written off) matrix.
+
+    A bucket that held no balance at the month-ends has no row in the history: it is a row of
+    zeros (what loss_rates solves with), or left out with `seen_only` (what a reader is shown:
+    every row shown then adds to 100%)."""
     matrix = rates.pivot_table(
         index="from_bucket", columns="to_bucket", values="rate", aggfunc="sum"
     )
-    return matrix.reindex(index=labels, columns=[*labels, PAID, WRITTEN_OFF]).fillna(0.0)
+    seen = [label for label in labels if label in set(rates["from_bucket"])]
+    return matrix.reindex(
+        index=seen if seen_only else labels, columns=[*labels, PAID, WRITTEN_OFF]
+    ).fillna(0.0)
 
 
 def loss_rates(rates: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """Loss rate per bucket: the chance that money in it ends written off, reading the monthly
-    roll rates as an absorbing Markov chain (Paid and Written off absorb). Buckets with less than
-    MIN_HISTORY_MONTHS of history or no balance take the stated fallback rate."""
+    """Loss rate per bucket of one currency: the chance that money in it ends written off,
+    reading the monthly roll rates as an absorbing Markov chain (Paid and Written off absorb).
+
+    A bucket takes the stated fallback rate, and says why in `note`, when the currency's
+    history is shorter than MIN_HISTORY_MONTHS month-ends, when nothing at all was written off
+    in the history (a register that records no write-offs would otherwise read as "no loss
+    ever"), or when the bucket itself held a balance at fewer than MIN_HISTORY_MONTHS month-ends.
+    The other buckets are solved with the fallback buckets' rates fixed, so money rolling into a
+    bucket without history still carries that bucket's (fallback) loss.
+    Columns: bucket, loss_rate, source ('history' | 'fallback'), note."""
     fallback = _fallback_rates(len(labels))
-    months = int(rates["month_pairs"].max()) if not rates.empty else 0
-    matrix = roll_rate_matrix(rates, labels)
-    seen = set(rates["from_bucket"]) if not rates.empty else set()
-    transient = matrix[labels].to_numpy()
-    written_off = matrix[WRITTEN_OFF].to_numpy()
-    try:
-        absorbed = np.linalg.solve(np.eye(len(labels)) - transient, written_off)
-    except np.linalg.LinAlgError:
-        absorbed = np.full(len(labels), np.nan)
+    months = int(rates["month_pairs"].max()) if len(rates) else 0
+    column = "bucket_months" if "bucket_months" in rates else "month_pairs"
+    bucket_months = rates.groupby("from_bucket")[column].max().to_dict() if len(rates) else {}
+    wrote_off = bool(((rates["to_bucket"] == WRITTEN_OFF) & (rates["rate"] > 0)).any())
+    notes: dict[int, str] = {}
+    for i, label in enumerate(labels):
+        held = int(bucket_months.get(label, 0))
+        if months < MIN_HISTORY_MONTHS:
+            notes[i] = (f"fallback: {_months(months)} of history, fewer than "
+                        f"{MIN_HISTORY_MONTHS}")  # fmt: skip
+        elif not wrote_off:
+            notes[i] = f"fallback: nothing written off in the {_months(months)} of history"
+        elif held < MIN_HISTORY_MONTHS:
+            notes[i] = (f"fallback: a balance in this bucket at {held} of the {months} "
+                        "month-ends")  # fmt: skip
+    matrix = roll_rate_matrix(rates, labels).to_numpy()
+    transient, written_off = matrix[:, : len(labels)], matrix[:, len(labels) + 1]
+    solved = [i for i in range(len(labels)) if i not in notes]
+    fixed = [i for i in range(len(labels)) if i in notes]
+    result = np.array(fallback, dtype=float)
+    if solved:
+        known = written_off[solved] + transient[np.ix_(solved, fixed)] @ result[fixed]
+        try:
+            system = np.eye(len(solved)) - transient[np.ix_(solved, solved)]
+            result[solved] = np.linalg.solve(system, known)
+        except np.linalg.LinAlgError:
+            for i in solved:
+                notes[i] = "fallback: money in this bucket never left it in the history"
+            result[solved] = np.asarray(fallback)[solved]
     rows = []
     for i, label in enumerate(labels):
-        from_history = months >= MIN_HISTORY_MONTHS and label in seen and np.isfinite(absorbed[i])
-        rows.append(
-            {
-                "bucket": label,
-                "loss_rate": float(np.clip(absorbed[i], 0, 1)) if from_history else fallback[i],
-                "source": "history" if from_history else "fallback",
-            }
-        )
-    return pd.DataFrame(rows)
+        ok = i not in notes and np.isfinite(result[i])
+        rows.append({
+            "bucket": label,
+            "loss_rate": float(np.clip(result[i], 0, 1)) if ok else fallback[i],
+            "source": "history" if ok else "fallback",
+            "note": (f"roll rates at {int(bucket_months.get(label, 0))} month-ends" if ok
+                     else notes.get(i, "fallback: the roll rates give no finite rate")),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["bucket", "loss_rate", "source", "note"])
+
+
+def _months(n: int) -> str:
+    return f"{n} month{'' if n == 1 else 's'}"
 
 
 def _fallback_rates(n: int) -> list[float]:
@@ -361,6 +419,20 @@ def _fallback_rates(n: int) -> list[float]:
     return rates[:-1] + [rates[-2]] * (n - len(rates)) + [rates[-1]]
 
 
+def fallback_rates_text(edges: Sequence[int] = DEFAULT_EDGES) -> str:
+    """The stated fallback rates in words: "Current 1%, 1-30 3%, …, 121+ 75%"."""
+    labels = bucket_labels("due", edges)
+    rates = _fallback_rates(len(labels))
+    return ", ".join(f"{label} {rate:.0%}" for label, rate in zip(labels, rates, strict=True))
+
+
+def _of_currency(frame: pd.DataFrame, currency) -> pd.DataFrame:
+    """The rows of one currency (a missing currency matches a missing one)."""
+    if pd.isna(currency):
+        return frame[frame["currency"].isna()]
+    return frame[frame["currency"] == currency]
+
+
 def allowance(
     store: Store,
     as_of: dt.date,
@@ -368,32 +440,47 @@ def allowance(
     edges: Sequence[int] = DEFAULT_EDGES,
     filters: dict | None = None,
 ) -> pd.DataFrame:
-    """Expected loss per (currency, bucket): balance at `as_of` × loss rate from history."""
+    """Expected credit loss (the allowance) per (currency, bucket): balance at `as_of` × the
+    bucket's loss rate from the roll rates of the `history_months` before it (loss_rates), with
+    where the rate comes from (`source`, `note`); money to the cent. Never summed across
+    currencies."""
+    columns = ["currency", "bucket", "balance", "loss_rate", "source", "note", "allowance"]
     labels = bucket_labels("due", edges)
     balances = aging(store, as_of, "due", edges, group_by="currency", filters=filters)
     rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
     rows = []
     for record in balances.to_dict("records"):
         currency = record["currency"]
-        per_bucket = loss_rates(rates[rates["currency"] == currency], labels)
+        per_bucket = loss_rates(_of_currency(rates, currency), labels)
         for rate in per_bucket.to_dict("records"):
             balance = float(record[rate["bucket"]])
-            rows.append(
-                {
-                    "currency": currency,
-                    "bucket": rate["bucket"],
-                    "balance": balance,
-                    "loss_rate": rate["loss_rate"],
-                    "source": rate["source"],
-                    "allowance": balance * rate["loss_rate"],
-                }
-            )
-    return pd.DataFrame(
-        rows, columns=["currency", "bucket", "balance", "loss_rate", "source", "allowance"]
-    )
+            rows.append({"currency": currency, **rate, "balance": balance,
+                         "allowance": round(balance * rate["loss_rate"], 2)})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
-def expected_loss_by(
+def loss_rate_note(table: pd.DataFrame) -> str:
+    """One sentence per currency on where the allowance's loss rates come from (the allowance
+    table above): every bucket from history, every one from the fallback rates and why, or
+    which buckets fall back."""
+    sentences = []
+    for currency, part in table.groupby("currency", dropna=False, sort=True):
+        fallback = part[part["source"] == "fallback"]
+        if fallback.empty:
+            text = "every loss rate is from the roll-rate history."
+        elif len(fallback) == len(part) and fallback["note"].nunique() == 1:
+            why = fallback["note"].iloc[0].removeprefix("fallback: ")
+            text = f"{why}, so every bucket uses the stated fallback rates."
+        else:
+            named = ", ".join(f"{r.bucket} {r.loss_rate:.0%} ({r.note.removeprefix('fallback: ')})"
+                              for r in fallback.itertuples())  # fmt: skip
+            text = f"fallback rates for {named}; the other buckets are from the roll-rate history."
+        where = f"{currency}: " if table["currency"].nunique(dropna=False) > 1 else ""
+        sentences.append(where + text[:1].upper() + text[1:])
+    return " ".join(sentences)
+
+
+def expected_credit_loss_by(
     store: Store,
     as_of: dt.date,
     group_by: str = "customer",
@@ -401,22 +488,26 @@ def expected_loss_by(
     edges: Sequence[int] = DEFAULT_EDGES,
     filters: dict | None = None,
 ) -> pd.DataFrame:
-    """Expected loss per customer or segment: its balance in each bucket × the bucket's loss rate."""
+    """Expected credit loss per customer or segment (the allowance split by where it sits): its
+    balance in each bucket × the bucket's loss rate, in its currency (column
+    `expected_credit_loss`, to the cent). Largest first within each currency."""
     labels = bucket_labels("due", edges)
     balances = aging(store, as_of, "due", edges, group_by=group_by, filters=filters)
     if balances.empty:
-        return balances.assign(expected_loss=[])
+        return balances.assign(expected_credit_loss=pd.Series(dtype=float))
     rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
     parts = []
-    for currency, part in balances.groupby("currency"):
-        per_bucket = loss_rates(rates[rates["currency"] == currency], labels).set_index("bucket")[
-            "loss_rate"
-        ]
+    for currency, part in balances.groupby("currency", dropna=False):
+        per_bucket = loss_rates(_of_currency(rates, currency), labels).set_index("bucket")
         part = part.copy()
-        part["expected_loss"] = sum(part[label] * per_bucket[label] for label in labels)
+        part["expected_credit_loss"] = sum(
+            part[label].astype(float) * per_bucket.loc[label, "loss_rate"] for label in labels
+        ).round(2)
         parts.append(part)
     result = pd.concat(parts, ignore_index=True)
-    return result.sort_values("expected_loss", ascending=False, ignore_index=True)
+    return result.sort_values(
+        ["currency", "expected_credit_loss"], ascending=[True, False], ignore_index=True
+    )
 
 
 def concentration(store: Store, as_of: dt.date, filters: dict | None = None) -> pd.DataFrame:
@@ -439,42 +530,132 @@ def write_off_history(store: Store, as_of: dt.date, filters: dict | None = None)
 # -- Credit and collections ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HoldRule:
+    """When to hold a customer's orders (README, "Credit review"); every threshold a parameter.
+
+    A customer is a hold candidate when its exposure is above `utilisation` × its limit, or when
+    the amount more than `days` days past due is at least `min_amount` (in the customer's
+    currency) and at least `share` of its exposure, or half that share when it broke
+    `broken_promises` or more promises in the last 90 days. The defaults flag 14.5% of the
+    sample's customers at its newest date (DESIGN.md §4's "any invoice over 60 days" flagged 57%).
+    """
+
+    days: int = 90
+    share: float = 0.5
+    min_amount: float = 5_000
+    broken_promises: int = 3
+    utilisation: float = 1.0
+
+    def params(self) -> dict:
+        return {
+            "hold_days": int(self.days),
+            "hold_share": float(self.share),
+            "hold_min_amount": float(self.min_amount),
+            "hold_broken_promises": int(self.broken_promises),
+            "hold_utilisation": float(self.utilisation),
+        }
+
+    def describe(self, currency: str | None = None) -> str:
+        """The rule in one sentence, e.g. for the page's caption and the CLI's help."""
+        return (
+            f"Hold when exposure is above {_whole_percent(self.utilisation)} of the limit, or when "
+            f"at least {money(self.min_amount, currency)} and {_whole_percent(self.share)} of the "
+            f"exposure is more than {self.days} days past due "
+            f"({_whole_percent(self.share / 2)} after {_count(self.broken_promises, 'broken promise')}"
+            " in 90 days)."
+        )
+
+
 def credit_review(
     store: Store,
     as_of: dt.date,
     filters: dict | None = None,
     proposed_limits: dict[str, float] | None = None,
+    rule: HoldRule | None = None,
 ) -> pd.DataFrame:
-    """Per customer: exposure, limit, utilisation, over limit, stale review, hold reasons.
+    """Per customer: exposure, limit, utilisation, over limit, stale review, no limit, exposure at
+    risk, hold candidate and its reasons in words; hold candidates first, by exposure at risk.
 
-    `proposed_limits` ({customer_id: limit}) answers the what-if with the same rules."""
+    `proposed_limits` ({customer_id: limit}) answers the what-if with the same rules; `rule` sets
+    the hold thresholds (default `HoldRule()`)."""
+    rule = rule or HoldRule()
     proposed_limits = proposed_limits or {}
     params = _params(
         filters,
         as_of=as_of,
         limit_customers=list(proposed_limits),
         limit_values=[float(v) for v in proposed_limits.values()],
+        **rule.params(),
     )
     frame = _run(store, "credit", "credit_review", params)
-    frame["hold"] = frame["hold_reasons"].fillna("") != ""
+    frame["hold_reasons"] = [_hold_reasons(r, rule) for r in frame.itertuples()]
     return frame
 
 
+def _hold_reasons(row, rule: HoldRule) -> str:
+    """Why a hold candidate is one, in words: "exposure 539% of the limit; $10,245 over 90 days
+    past due (100% of exposure); 3 broken promises in 90 days". Empty when it is not one."""
+    if not row.hold:
+        return ""
+    reasons = []
+    if row.hold_for_limit:
+        if float(row.credit_limit) == 0:
+            reasons.append(f"exposure {money(row.exposure, row.currency)} on a limit of 0")
+        else:
+            reasons.append(f"exposure {_percent_of(row.exposure, row.credit_limit)} of the limit")
+    if row.hold_for_lateness:
+        reasons.append(
+            f"{money(row.seriously_late, row.currency)} over {rule.days} days past due "
+            f"({_percent_of(row.seriously_late, row.exposure)} of exposure)"
+        )
+    if row.broken_promises_90d >= rule.broken_promises:
+        reasons.append(f"{_count(row.broken_promises_90d, 'broken promise')} in 90 days")
+    return "; ".join(reasons)
+
+
+def _cents(amount) -> int:
+    return int(Decimal(str(amount)).scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _percent_of(part, whole) -> str:
+    """`part` as a whole percentage of `whole` (money, compared in cents), half up: "539%"."""
+    ratio = Decimal(_cents(part) * 100) / Decimal(_cents(whole))
+    return f"{ratio.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}%"
+
+
+def _whole_percent(share: float) -> str:
+    """0.5 -> "50%", 0.125 -> "12.5%" (a threshold as the user set it)."""
+    text = f"{Decimal(str(share)) * 100:f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
+def _count(n, noun: str) -> str:
+    """`1 broken promise`, `2 broken promises`."""
+    n = int(n)
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def money(amount: float, currency: str | None) -> str:
-    """`$10,000`, `€950`, `CHF 1,200`: whole units, for a sentence a collector reads aloud."""
+    """`$10,000`, `€950`, `CHF 1,200`: whole units, for a sentence a collector reads aloud.
+    Without a currency, the bare number; a missing amount is an empty string."""
+    if amount is None or pd.isna(amount):
+        return ""
     symbol = CURRENCY_SYMBOLS.get(currency or "")
     whole = Decimal(str(abs(amount))).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # 368.50 -> 369
     text = f"{whole:,}"
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}".strip()
+    sign = "-" if amount < 0 and whole else ""
+    if symbol:
+        return f"{sign}{symbol}{text}"
+    return f"{sign}{currency} {text}" if currency else f"{sign}{text}"
 
 
-def call_summary(past_due: float, over: dict[int, float], currency: str | None) -> str:
-    """ "$10,000 is over 30 days past due": the largest threshold holding half the past due."""
-    for days in sorted(over, reverse=True):
-        if over[days] > 0 and over[days] >= past_due / 2:
-            return f"{money(over[days], currency)} is over {days} days past due"
-    return f"{money(past_due, currency)} is past due"
+def call_summary(past_due, over_amount, over_days, currency: str | None) -> str:
+    """The collector's sentence from the worklist's `sentence_days` / `sentence_amount` (the rule
+    is in collections.sql): "$436,971 is over 90 days past due", else "$800 is past due"."""
+    if over_days is None or pd.isna(over_days):
+        return f"{money(past_due, currency)} is past due"
+    return f"{money(over_amount, currency)} is over {int(over_days)} days past due"
 
 
 def worklist(
@@ -482,8 +663,11 @@ def worklist(
     as_of: dt.date,
     filters: dict | None = None,
     risk_scores: dict[str, float] | None = None,
+    edges: Sequence[int] = DEFAULT_EDGES,
 ) -> pd.DataFrame:
-    """Past-due customers in the order collecting is worth most, each with its call sheet."""
+    """Past-due customers in the order collecting is worth most, each with its call sheet: the
+    sentence (`summary`, on the aging buckets `edges`), the two largest past-due invoices and the
+    promises."""
     risk_scores = risk_scores or {}
     frame = _run(
         store,
@@ -492,6 +676,7 @@ def worklist(
         _params(
             filters,
             as_of=as_of,
+            edges=_edges(edges),
             risk_customers=list(risk_scores),
             risk_scores=[float(v) for v in risk_scores.values()],
         ),
@@ -500,11 +685,51 @@ def worklist(
         3,
         "summary",
         [
-            call_summary(r.past_due, {30: r.over_30, 60: r.over_60, 90: r.over_90}, r.currency)
+            call_summary(r.past_due, r.sentence_amount, r.sentence_days, r.currency)
             for r in frame.itertuples()
         ],
     )
     return frame.merge(customer_personas(store, as_of), on="customer_id", how="left")
+
+
+# The worklist as a collector's spreadsheet (the page's downloads): readable headers in this order.
+WORKLIST_SHEET = {
+    "name": "Customer",
+    "customer_id": "Id",
+    "currency": "Currency",
+    "summary": "What to say",
+    "past_due": "Past due",
+    "max_days_past_due": "Oldest (days)",
+    "invoice_1": "Largest invoice",
+    "invoice_1_amount": "Largest open",
+    "invoice_1_due": "Largest due",
+    "invoice_2": "Second invoice",
+    "invoice_2_amount": "Second open",
+    "invoice_2_due": "Second due",
+    "open_promises": "Open promises",
+    "next_promised_date": "Next promised date",
+    "broken_promises_90d": "Broken promises (90 days)",
+    "risk_score": "Risk score",
+    "priority": "Priority",
+    "persona": "Persona",
+    "strategy": "Strategy",
+    "credit_action": "Credit action",
+}
+_SHEET_OPTIONAL = ("risk_score", "persona", "strategy", "credit_action", "next_promised_date")
+
+
+def worklist_sheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """`worklist()` as a person reads it: readable headers, dates without a time, and the optional
+    columns (second invoice, risk score, persona, ...) only when some customer has one. Missing
+    cells stay missing (the exports write them empty)."""
+    columns = [c for c in WORKLIST_SHEET if c not in _SHEET_OPTIONAL or frame[c].notna().any()]
+    if not frame["invoice_2"].notna().any():
+        columns = [c for c in columns if not c.startswith("invoice_2")]
+    sheet = frame[columns].copy()
+    for column in ("invoice_1_due", "invoice_2_due", "next_promised_date"):
+        if column in sheet:
+            sheet[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in sheet[column]]
+    return sheet.rename(columns=WORKLIST_SHEET)
 
 
 def customer_personas(store: Store, as_of: dt.date) -> pd.DataFrame:

@@ -11,15 +11,17 @@ invoices. This module
    GaussianMixture), k in 3..7 chosen by silhouette (or BIC) — and measures stability as the
    adjusted Rand index between the model and refits on bootstrap resamples;
 3. names each cluster from its centroid (the median of its members, in original units) by
-   explicit rules (`name_cluster`), with a one-line description in numbers, a collection strategy
-   and a credit action;
+   explicit rules (`name_cluster`, in models/persona_rules.py with the personas' strategies and
+   credit actions), with a one-line description in numbers;
 4. assigns personas at each quarter-end with the same fitted model (one yardstick, point-in-time
    features) and lists who moved to a worse persona: the early-warning list;
 5. stores the results in DuckDB (`customer_personas`, `persona_migrations`, `persona_runs`) for
    the pages, the worklist and the command line.
 
 With fewer than MIN_CUSTOMERS_TO_CLUSTER established customers there is nothing to cluster: each
-customer is then named by the same rules applied to its own features (method "rules").
+customer is then named by the same rules applied to its own features (method "rules"). With no
+established customer at all (or no customer) there is nothing to name: `analyse` raises
+PersonaDataError, whose one-line message says what the data needs.
 
 Nothing here imports streamlit or plotly.
 """
@@ -28,9 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,105 +48,47 @@ from threadpoolctl import threadpool_limits
 
 from arlens import queries
 from arlens.store import Store
-
-# -- Parameters ----------------------------------------------------------------------------------
-
-LOOKBACK_DAYS = 365  # behaviour window: the last 12 months
-GRACE_DAYS = 0  # an invoice is late when settled more than this many days after its due date
-MIN_TENURE_DAYS = 180  # below: "New / thin history"
-MIN_SETTLED_INVOICES = 6  # settled in the window; below: "New / thin history"
-MIN_CUSTOMERS_TO_CLUSTER = 20  # fewer established customers: rules per customer, no clustering
-K_VALUES = tuple(range(3, 8))
-N_BOOTSTRAP = 20
-UTILISATION_CAP = 3.0  # exposure ÷ limit is clipped here before scaling
-
-# What the clustering sees: how a customer pays. Volume, size and tenure describe the relationship,
-# not the payment behaviour; they are reported beside the personas but do not shape them.
-DAY_FEATURES = ("mean_days_late", "sd_days_late", "trend_days_late", "days_since_last_payment")
-RATE_FEATURES = ("late_share", "dispute_rate", "broken_promise_rate", "past_due_share")
-CLUSTER_FEATURES = (*DAY_FEATURES, "credit_utilisation", *RATE_FEATURES)
-PROFILE_FEATURES = (
-    "mean_days_late",
-    "sd_days_late",
-    "late_share",
-    "trend_days_late",
-    "dispute_rate",
-    "broken_promise_rate",
-    "credit_utilisation",
-    "past_due_share",
-    "days_since_last_payment",
-    "invoices_per_month",
-    "average_invoice",
-    "tenure_days",
-    "settled_invoices",
+from models.persona_rules import (  # noqa: F401 (the rules are part of this module's API)
+    CLUSTER_FEATURES,
+    DAY_FEATURES,
+    DETERIORATING,
+    DETERIORATING_TREND,
+    DISORGANISED,
+    DISORGANISED_DISPUTES,
+    FEATURE_LABELS,
+    GRACE_DAYS,
+    HAS_ROOM,
+    K_VALUES,
+    KEEPS_PROMISES,
+    LOOKBACK_DAYS,
+    MIN_CUSTOMERS_TO_CLUSTER,
+    MIN_SETTLED_INVOICES,
+    MIN_TENURE_DAYS,
+    N_BOOTSTRAP,
+    NEW,
+    ON_TIME,
+    ON_TIME_DAYS,
+    PLAYBOOK,
+    PROFILE_FEATURES,
+    PROMPT,
+    PROMPT_DAYS,
+    RATE_FEATURES,
+    SEVERITY,
+    STEADY_SPREAD,
+    STRAINED,
+    STRETCHER,
+    UTILISATION_CAP,
+    describe,
+    feature_value,
+    is_worse,
+    name_cluster,
 )
 
-# -- Personas: names, severity (for "worse"), strategy and credit action --------------------------
 
-PROMPT = "Prompt payers"
-ON_TIME = "Mostly on time — occasional slips"
-STRETCHER = "Strong but slow — stretching terms"
-DISORGANISED = "Disorganised — disputes and errors"
-STRAINED = "Late and under strain"
-DETERIORATING = "Deteriorating"
-NEW = "New / thin history"
+class PersonaDataError(ValueError):
+    """Too little behaviour data to name personas; the message says in one line what is needed
+    (a ValueError, so the command line prints it as `arlens: <message>`)."""
 
-# Severity orders the personas from best to worst; a move to a higher severity is "worse".
-# New / thin history has none: a customer leaving it is being assessed, not getting worse.
-SEVERITY: dict[str, int | None] = {
-    PROMPT: 0,
-    ON_TIME: 1,
-    STRETCHER: 2,
-    DISORGANISED: 3,
-    STRAINED: 4,
-    DETERIORATING: 5,
-    NEW: None,
-}
-PLAYBOOK: dict[str, tuple[str, str]] = {  # persona: (collection strategy, credit action)
-    PROMPT: (
-        "Light touch: automated statement and a courtesy reminder on the due date; no calls.",
-        "Keep or raise the limit at review; fast-track orders.",
-    ),
-    ON_TIME: (
-        "Automated reminder 5 days before due, dunning email at 7 days past due, call at 21.",
-        "Keep the limit; review annually.",
-    ),
-    STRETCHER: (
-        "Firm reminders before the due date, call on day 1 past due, escalate to their treasury; "
-        "enforce terms and late fees; offer an early-payment discount.",
-        "Hold orders once past due beyond terms; no limit increase until they pay to terms.",
-    ),
-    DISORGANISED: (
-        "Fix invoice accuracy first (PO number, pricing, quantities); one named contact on both "
-        "sides; statement and copy invoices monthly; resolve disputes within 10 days.",
-        "Keep the limit; require a PO on every order; clear disputes and unapplied cash before "
-        "any hold.",
-    ),
-    STRAINED: (
-        "Call early and often; agree dated payment plans; escalate at 30 days past due.",
-        "Reduce the limit to current exposure; hold orders past 30 days; refresh the credit file.",
-    ),
-    DETERIORATING: (
-        "Escalate now: weekly calls, a senior contact, a payment plan with dated instalments; "
-        "stop new exposure.",
-        "Reduce the limit and ask for security (deposit, guarantee, letter of credit) or cash in "
-        "advance; hold orders; refresh the credit report.",
-    ),
-    NEW: (
-        "Welcome call: confirm the billing contact and PO process; reminder before the first due "
-        "dates.",
-        "Conservative starting limit; review after 6 months of payments.",
-    ),
-}
-
-# Naming thresholds, in the features' own units (see name_cluster).
-DETERIORATING_TREND = 3.0  # days late rising by ≥ 3 days a month
-DISORGANISED_DISPUTES = 0.12  # ≥ 12% of invoices disputed
-PROMPT_DAYS = 5.0  # pays ≤ 5 days after due on average
-ON_TIME_DAYS = 10.0
-STEADY_SPREAD = 15.0  # a stretcher pays late but steadily: spread of days late ≤ 15
-KEEPS_PROMISES = 0.25  # broken-promise rate below
-HAS_ROOM = 0.8  # credit utilisation below
 
 MIGRATION_COLUMNS = [
     "customer_id",
@@ -184,88 +126,6 @@ def behaviour_features(
         frame["settled_invoices"] < MIN_SETTLED_INVOICES
     )
     return frame
-
-
-# -- 2. Names from centroids ---------------------------------------------------------------------
-
-
-def _number(centroid: Mapping, key: str, default: float = math.nan) -> float:
-    value = centroid.get(key, default)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return default
-    return default if math.isnan(value) else value
-
-
-def describe(centroid: Mapping) -> str:
-    """The behaviour in one line of numbers."""
-    mean = _number(centroid, "mean_days_late")
-    parts = []
-    if not math.isnan(mean):
-        days = round(abs(mean))
-        when = f"{days} day{'' if days == 1 else 's'} {'after' if mean >= 0 else 'before'} due"
-        parts.append(f"pays {when} (±{_number(centroid, 'sd_days_late', 0):.0f})")
-        parts.append(f"{_number(centroid, 'late_share', 0):.0%} of invoices late")
-    trend = _number(centroid, "trend_days_late")
-    if not math.isnan(trend):
-        parts.append(f"lateness {round(trend, 1) + 0.0:+.1f} days a month")  # no "-0.0"
-    parts.append(f"{_number(centroid, 'dispute_rate', 0):.0%} disputed")
-    parts.append(f"{_number(centroid, 'broken_promise_rate', 0):.0%} of promises broken")
-    parts.append(f"{_number(centroid, 'past_due_share', 0):.0%} of AR past due")
-    utilisation = _number(centroid, "credit_utilisation")
-    if not math.isnan(utilisation):
-        parts.append(f"{utilisation:.0%} of limit used")
-    tenure = _number(centroid, "tenure_days")
-    if not math.isnan(tenure) and tenure < MIN_TENURE_DAYS:
-        parts.append(f"{tenure:.0f} days as a customer")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
-
-
-def name_cluster(centroid: Mapping) -> tuple[str, str, str, str]:
-    """(name, description, strategy, credit_action) for a centroid in original units.
-
-    The rules, first match wins:
-    1. tenure < MIN_TENURE_DAYS or fewer than MIN_SETTLED_INVOICES settled → New / thin history;
-    2. days late rising by ≥ DETERIORATING_TREND a month → Deteriorating;
-    3. ≥ DISORGANISED_DISPUTES of invoices disputed → Disorganised — disputes and errors;
-    4. mean days late ≤ PROMPT_DAYS → Prompt payers; ≤ ON_TIME_DAYS → Mostly on time;
-    5. late, but steadily (spread ≤ STEADY_SPREAD), keeping promises (broken < KEEPS_PROMISES)
-       and with room under the limit (utilisation < HAS_ROOM or no limit) → Strong but slow —
-       stretching terms;
-    6. otherwise → Late and under strain.
-    Missing values never trigger a rule.
-    """
-    tenure = _number(centroid, "tenure_days")
-    settled = _number(centroid, "settled_invoices")
-    mean = _number(centroid, "mean_days_late")
-    if tenure < MIN_TENURE_DAYS or settled < MIN_SETTLED_INVOICES or math.isnan(mean):
-        name = NEW
-    elif _number(centroid, "trend_days_late", 0) >= DETERIORATING_TREND:
-        name = DETERIORATING
-    elif _number(centroid, "dispute_rate", 0) >= DISORGANISED_DISPUTES:
-        name = DISORGANISED
-    elif mean <= PROMPT_DAYS:
-        name = PROMPT
-    elif mean <= ON_TIME_DAYS:
-        name = ON_TIME
-    elif (
-        _number(centroid, "sd_days_late", 0) <= STEADY_SPREAD
-        and _number(centroid, "broken_promise_rate", 0) < KEEPS_PROMISES
-        and _number(centroid, "credit_utilisation", 0) < HAS_ROOM
-    ):
-        name = STRETCHER
-    else:
-        name = STRAINED
-    strategy, credit_action = PLAYBOOK[name]
-    return name, describe(centroid), strategy, credit_action
-
-
-def is_worse(from_persona: str, to_persona: str) -> bool:
-    """A move up the severity order (New / thin history is outside the order)."""
-    before, after = SEVERITY.get(from_persona), SEVERITY.get(to_persona)
-    return before is not None and after is not None and after > before
 
 
 # -- 3. The model --------------------------------------------------------------------------------
@@ -476,10 +336,13 @@ def _fit(
         rows.append({"k": k, "silhouette": silhouette, "bic": gm.bic(scaled)})
         fitted[k] = km if method == "kmeans" else gm
     scores = pd.DataFrame(rows)
-    if method == "kmeans":
-        k = int(scores.loc[scores["silhouette"].idxmax(), "k"])
+    ranked = scores.dropna(subset=["silhouette" if method == "kmeans" else "bic"])
+    if ranked.empty:  # every k found one cluster (customers alike): the smallest k
+        k = int(scores["k"].min())
+    elif method == "kmeans":
+        k = int(ranked.loc[ranked["silhouette"].idxmax(), "k"])
     else:
-        k = int(scores.loc[scores["bic"].idxmin(), "k"])
+        k = int(ranked.loc[ranked["bic"].idxmin(), "k"])
     pipeline = Pipeline([*prep.steps, ("cluster", fitted[k])])
     labels = pipeline.predict(X)
 
@@ -579,6 +442,7 @@ def analyse(
     start = time.perf_counter()
     features = behaviour_features(store, as_of)
     seconds["features"] = time.perf_counter() - start
+    _require_behaviour(features, as_of)
     start = time.perf_counter()
     model = fit_personas(features, random_state=random_state, method=method)
     seconds["fit"] = time.perf_counter() - start
@@ -595,6 +459,22 @@ def analyse(
     seconds["history"] = time.perf_counter() - start
     return PersonaResult(as_of, model, personas, history, migrations,
                          persona_summary(personas), seconds)  # fmt: skip
+
+
+def _require_behaviour(features: pd.DataFrame, as_of: dt.date) -> None:
+    """PersonaDataError unless at least one customer has enough history to be named."""
+    need = (
+        f"personas need at least one customer with {MIN_TENURE_DAYS} days since its first "
+        f"invoice and {MIN_SETTLED_INVOICES} invoices settled in the {LOOKBACK_DAYS} days to "
+        f"{as_of.isoformat()}"
+    )
+    if features.empty:
+        raise PersonaDataError(f"{need}; there are no invoices dated on or before it")
+    if features["thin_history"].all():
+        raise PersonaDataError(
+            f"{need}; none of the {len(features):,} customers has that yet: choose a later "
+            "date or import more history (settled dates or payments)"
+        )
 
 
 def assign(store: Store, as_of: dt.date, random_state: int = 0) -> pd.DataFrame:
@@ -629,9 +509,11 @@ def persona_summary(personas: pd.DataFrame, currency: str | None = None) -> pd.D
     if personas.empty:
         return pd.DataFrame(columns=["persona", "customers", "currency", "open_ar", "share_of_ar"])
     if currency is None:
-        currency = personas.groupby("currency")["open_ar"].sum().idxmax()
+        by_currency = personas.groupby("currency", dropna=False)["open_ar"].sum()
+        currency = by_currency.index[int(np.argmax(by_currency.to_numpy()))]
     grouped = personas.groupby("persona")
-    amounts = personas[personas["currency"] == currency].groupby("persona")
+    same = personas["currency"].isna() if pd.isna(currency) else personas["currency"] == currency
+    amounts = personas[same].groupby("persona")
     out = pd.DataFrame({"customers": grouped.size()})
     out["share_of_customers"] = out["customers"] / out["customers"].sum()
     out["currency"] = currency

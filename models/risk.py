@@ -3,15 +3,19 @@
 `train` learns P(late) (late = settled more than `grace_days` after due, DESIGN.md §4) from the
 invoices issued before a cut-off, with labels as they stood on the cut-off day, and measures it on
 the invoices issued after, against a logistic regression and the customer's historical late rate.
-It saves the model with skops beside a JSON model card. `score` puts P(late), an expected payment
-date and the reasons on every open invoice, and a risk score on every customer, in the tables
-`invoice_scores` and `customer_scores`. The SQL is in arlens/sql/risk_model.sql; nothing here
+It saves the model with skops beside a JSON model card, in the store's own model folder
+(`<db stem>.models/` beside the DuckDB file): a model belongs to the store it was trained on, and
+a card from another store is refused (`model_card`). `score` puts P(late), an expected payment
+date, the amount at risk of late payment (open amount × P(late)) and the reasons on every open
+invoice, and a risk score on every customer, in the tables `invoice_scores` and
+`customer_scores`. The SQL is in arlens/sql/risk_model.sql; nothing here
 imports Streamlit or Plotly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -27,7 +31,7 @@ from sklearn.inspection import permutation_importance
 from threadpoolctl import threadpool_limits
 
 from arlens import queries
-from arlens.store import Store
+from arlens.store import Store, resolve_db_path
 from models import risk_eval, risk_persist
 from models.risk_persist import ModelError
 from models.risk_pipeline import (
@@ -40,9 +44,18 @@ from models.risk_pipeline import (
     logistic_baseline,
     reference_row,
 )
+from models.risk_scores import (
+    _outdated_scores,
+    customer_risk_scores,
+    expected_collections,
+    has_scores,
+    ranked_invoices,
+    score_distribution,
+    scores_info,
+)
 
 __all__ = [
-    "DEFAULT_MODEL_DIR",
+    "AT_RISK",
     "ModelError",
     "customer_risk_scores",
     "data_end",
@@ -57,10 +70,12 @@ __all__ = [
     "score",
     "score_distribution",
     "scores_info",
+    "store_id",
     "train",
 ]
 
-DEFAULT_MODEL_DIR = Path("data") / "models"
+MODEL_DIR_SUFFIX = ".models"  # the store's model folder: <db stem>.models beside the file
+AT_RISK = "amount_at_risk_of_late_payment"  # open amount × P(late): not an expected credit loss
 DOMAIN = "risk_model"
 THRESHOLD = 0.5  # calibrated probabilities: "late" when more likely than not
 CUTOFF_QUANTILE = 0.75  # default cut-off: three quarters of the labelled invoices train
@@ -103,11 +118,35 @@ def _threads(fitting: bool = False):
     return threadpool_limits(threads)
 
 
-def resolve_model_dir(model_dir: str | os.PathLike | None = None) -> Path:
-    """`model_dir`, else $ARLENS_MODEL_DIR, else data/models."""
+def resolve_model_dir(
+    model_dir: str | os.PathLike | None = None, db: str | os.PathLike | Store | None = None
+) -> Path:
+    """The model folder of a store: `model_dir`, else $ARLENS_MODEL_DIR, else the folder
+    `<db stem>.models` beside the database file `db` (a path or an open Store; None: the default
+    database, $ARLENS_DB else data/arlens.duckdb). A folder named by hand may hold another
+    store's model: `model_card` refuses it. Raises ModelError for an in-memory store without a
+    folder."""
     if model_dir:
         return Path(model_dir)
-    return Path(os.environ.get("ARLENS_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    if os.environ.get("ARLENS_MODEL_DIR"):
+        return Path(os.environ["ARLENS_MODEL_DIR"])
+    path = db.path if isinstance(db, Store) else resolve_db_path(db)
+    if path is None:
+        raise ModelError("an in-memory store has no model folder: give one (model_dir)")
+    path = Path(path)
+    return path.with_name(path.stem + MODEL_DIR_SUFFIX)
+
+
+def store_id(store: Store) -> str | None:
+    """Which store this is, for telling a model trained on it from one trained on another: a
+    hash of its first import (file, checksum, time), which later imports and copying the file
+    keep; the file's path for a store never imported into; None for an in-memory one."""
+    first = store.rows(
+        "SELECT import_id, file, sha256, imported_at FROM import_log ORDER BY import_id LIMIT 1"
+    )
+    if first:
+        return hashlib.sha256(repr(first[0]).encode()).hexdigest()[:16]
+    return str(Path(store.path).resolve()) if store.path else None
 
 
 def _sql(name: str) -> str:
@@ -185,10 +224,11 @@ def train(
     store: Store,
     cutoff: dt.date | None = None,
     grace_days: int = 0,
-    model_dir: str | os.PathLike = DEFAULT_MODEL_DIR,
+    model_dir: str | os.PathLike | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Fit on invoices issued before `cutoff`, test on those after; save the model and its card.
+    """Fit on invoices issued before `cutoff`, test on those after; save the model and its card
+    into `model_dir` (default: the store's own model folder, resolve_model_dir).
 
     Training labels are as known on the cut-off day, test labels as known at the newest date in
     the store. Returns the validation report (what `arlens train` prints): test metrics of the
@@ -202,6 +242,7 @@ def train(
     end = data_end(store)
     if end is None:
         raise ModelError("the store has no invoices: import some before training")
+    model_dir = resolve_model_dir(model_dir, store)
 
     report(0.05, "Computing point-in-time features")
     with _timed(seconds, "features"):
@@ -238,7 +279,8 @@ def train(
         "model": "late-payment risk",
         "model_version": f"{created:%Y%m%d-%H%M%S}-dv{data_version}",
         "created_at": created.isoformat(),
-        "store": str(store.path) if store.path else None,
+        "store": str(Path(store.path).resolve()) if store.path else None,
+        "store_id": store_id(store),
         "data_version": data_version,
         "schema_version": store.schema_version(),
         "schema": _schema(store),
@@ -392,13 +434,24 @@ def _schema(store: Store) -> dict[str, str]:
 # -- Loading -------------------------------------------------------------------------------------
 
 
-def model_card(model_dir: str | os.PathLike, store: Store | None = None) -> dict | None:
+def model_card(model_dir: str | os.PathLike | None, store: Store | None = None) -> dict | None:
     """The model card (None when no model was trained), checked against `store` when given:
-    raises ModelError when the model does not fit the store's schema; card["stale"] is True when
-    the store's data changed since training."""
+    raises ModelError when the model was trained on another store or does not fit the store's
+    schema; card["stale"] is True (and card["stale_reason"] says why) when the store's data
+    changed since training. `model_dir` None: the store's own model folder."""
+    model_dir = resolve_model_dir(model_dir, store)
     card = risk_persist.read_card(Path(model_dir))
     if card is None or store is None:
         return card
+    if card.get("store_id") != store_id(store):
+        where = f" ({card['store']})" if card.get("store") else ""
+        raise ModelError(
+            f"the model in {model_dir} was trained on another store{where}, not this one: train "
+            "one for this store (arlens train)"
+            if card.get("store_id")
+            else f"the model in {model_dir} does not say which store it was trained on (it is "
+            "older than per-store models): train one for this store (arlens train)"
+        )
     if card.get("features") != {"numeric": NUMERIC, "categorical": CATEGORICAL}:
         raise ModelError("the model was trained on other features than this version computes: retrain (arlens train)")  # fmt: skip
     now = _schema(store)
@@ -409,8 +462,8 @@ def model_card(model_dir: str | os.PathLike, store: Store | None = None) -> dict
     version = store.data_version()
     card["stale"] = card.get("data_version") != version
     card["stale_reason"] = (
-        f"trained on data version {card.get('data_version')}; the store is now at {version} "
-        "(data imported since): retrain"
+        f"this store's data changed since training (data version {card.get('data_version')} "
+        f"then, {version} now: an import or a changed setting since): retrain"
         if card["stale"]
         else None
     )
@@ -418,13 +471,14 @@ def model_card(model_dir: str | os.PathLike, store: Store | None = None) -> dict
 
 
 def _load_all(model_dir, store: Store) -> tuple[dict, dict]:
+    model_dir = resolve_model_dir(model_dir, store)
     card = model_card(model_dir, store)
     if card is None:
         raise ModelError(f"no risk model in {model_dir}: train one first (arlens train)")
     return risk_persist.load(Path(model_dir), card), card
 
 
-def load_model(model_dir: str | os.PathLike, store: Store):
+def load_model(model_dir: str | os.PathLike | None, store: Store):
     """(pipeline, card): the P(late) pipeline, loaded with skops' explicit trusted types, and its
     card checked against the store (ModelError on a schema mismatch; card["stale"] when the data
     changed since training)."""
@@ -438,13 +492,15 @@ def load_model(model_dir: str | os.PathLike, store: Store):
 def score(
     store: Store,
     as_of: dt.date,
-    model_dir: str | os.PathLike = DEFAULT_MODEL_DIR,
+    model_dir: str | os.PathLike | None = None,
     allow_stale: bool = False,
     progress: Progress | None = None,
 ) -> dict:
-    """P(late), expected payment date and reasons for every document open at `as_of`, a risk
-    score per customer; written to `invoice_scores` and `customer_scores` (replacing the last
-    scores). A stale model is refused unless `allow_stale` (the rows then say so)."""
+    """P(late), expected payment date, amount at risk of late payment and reasons for every
+    document open at `as_of`, a risk score per customer; written to `invoice_scores` and
+    `customer_scores` (replacing the last scores). The model comes from `model_dir` (default: the
+    store's own model folder). A stale model is refused unless `allow_stale` (the rows then say
+    so). Returns a summary; amounts at risk are per currency, never summed across them."""
     report = progress or (lambda fraction, message: None)
     started, seconds = time.perf_counter(), {}
     as_of = _date(as_of)
@@ -499,10 +555,18 @@ def score(
         "open_invoices": len(invoices),
         "scored_by_model": int(invoices["p_model"].notna().sum()),
         "already_late": int(invoices["already_late"].sum()),
-        "customers": len(customers),
-        "expected_loss": round(float(invoices["expected_loss"].sum()), 2),
+        "customers": int(customers["customer_id"].nunique()),
+        AT_RISK: _per_currency(invoices, AT_RISK),
         "seconds": seconds,
     }
+
+
+def _per_currency(frame: pd.DataFrame, column: str) -> dict[str, float]:
+    """{currency: sum of `column`} to the cent: amounts are never added across currencies."""
+    if frame.empty:
+        return {}
+    sums = frame.groupby(frame["currency"].fillna("(no currency)"))[column].sum()
+    return {str(currency): round(float(value), 2) for currency, value in sums.items()}
 
 
 def _invoice_scores(open_docs: pd.DataFrame, scored: pd.DataFrame, card: dict, as_of: dt.date,
@@ -525,27 +589,35 @@ def _invoice_scores(open_docs: pd.DataFrame, scored: pd.DataFrame, card: dict, a
     doubtful = frame["already_late"] & (late_by >= card["days_late_cap"])
     frame["expected_days_late"] = np.where(doubtful, np.nan, days)
     frame["expected_payment_date"] = expected.where(~doubtful).dt.date
-    frame["expected_loss"] = frame["open_amount"].astype(float) * frame["p_late"]
+    frame[AT_RISK] = frame["open_amount"].astype(float) * frame["p_late"]
     return frame
 
 
 def _customer_scores(nxt: pd.DataFrame, invoices: pd.DataFrame) -> pd.DataFrame:
-    """Risk score = P(late) of the customer's next typical invoice; open totals beside it."""
-    totals = invoices.assign(open_amount=invoices["open_amount"].astype(float)).groupby("customer_id").agg(
+    """Risk score = P(late) of the customer's next typical invoice; open totals beside it, one
+    row per currency the customer has open (amounts are never added across currencies)."""
+    amounts = invoices.assign(open_amount=invoices["open_amount"].astype(float))
+    totals = amounts.groupby(["customer_id", "currency"], dropna=False, as_index=False).agg(
         open_invoices=("invoice_id", "count"),
         open_amount=("open_amount", "sum"),
-        expected_loss=("expected_loss", "sum"),
+        **{AT_RISK: (AT_RISK, "sum")},
     )  # fmt: skip
     frame = nxt[["customer_id", "currency", "risk_score"]].merge(
-        totals, left_on="customer_id", right_index=True, how="left"
+        totals, on="customer_id", how="left", suffixes=("_usual", "")
     )
-    return frame.fillna({"open_invoices": 0, "open_amount": 0.0, "expected_loss": 0.0}).astype(
+    frame["currency"] = frame["currency"].where(
+        frame["open_invoices"].notna(), frame["currency_usual"]
+    )
+    frame = frame.drop(columns="currency_usual")
+    return frame.fillna({"open_invoices": 0, "open_amount": 0.0, AT_RISK: 0.0}).astype(
         {"open_invoices": int}
     )
 
 
 def _write(store: Store, invoices: pd.DataFrame, customers: pd.DataFrame) -> None:
     try:
+        if _outdated_scores(store):  # an older AR Lens's tables: scores are rebuilt, not migrated
+            store.execute(_sql("drop_score_tables"))
         store.execute(_sql("create_score_tables"))
         with store.transaction():
             store.con.register("new_invoice_scores", invoices)
@@ -559,59 +631,3 @@ def _write(store: Store, invoices: pd.DataFrame, customers: pd.DataFrame) -> Non
         if "read-only" in str(error).lower():
             raise ModelError("scoring writes the tables invoice_scores and customer_scores: open the store read-write") from None  # fmt: skip
         raise
-
-
-# -- Reading the stored scores (pages, worklist, overview) ---------------------------------------
-
-
-def has_scores(store: Store) -> bool:
-    """Whether `arlens score` has written scores into this store."""
-    return bool(store.value(_sql("has_scores"))) and bool(store.value(_sql("scored_customers")))
-
-
-def scores_info(store: Store) -> dict | None:
-    """As-of date, model version, data version, staleness and time of the stored scores."""
-    if not has_scores(store):
-        return None
-    frame = store.df(_sql("scores_info"))
-    info = frame.iloc[0].to_dict()
-    info["as_of"] = _date(info["as_of"])
-    info["current"] = info["data_version"] == store.data_version()
-    return info
-
-
-def customer_risk_scores(store: Store) -> dict[str, float]:
-    """{customer_id: risk score} from the last scoring (empty when none): the worklist priority."""
-    if not has_scores(store):
-        return {}
-    return {customer: float(value) for customer, value in store.rows(_sql("customer_risk_scores"))}
-
-
-def expected_collections(
-    store: Store, as_of: dt.date, weeks: int = 8, currency: str | None = None
-) -> pd.DataFrame:
-    """Open amounts by the week (Monday) of their expected payment date, for `weeks` weeks from
-    `as_of`, per currency; from the stored scores (an empty frame when there are none)."""
-    columns = ["week_start", "currency", "expected_amount", "invoices"]
-    if not has_scores(store):
-        return pd.DataFrame(columns=columns)
-    params = {"as_of": _date(as_of), "weeks": int(weeks), "currency": currency}
-    frame = store.df(_sql("expected_collections"), params)
-    frame["week_start"] = pd.to_datetime(frame["week_start"]).dt.date
-    return frame[columns]
-
-
-def ranked_invoices(store: Store, currency: str | None = None, limit: int = 200) -> pd.DataFrame:
-    """Open documents by expected loss (open amount × P(late)), largest first."""
-    if not has_scores(store):
-        return pd.DataFrame()
-    return store.df(_sql("ranked_invoices"), {"currency": currency, "limit": int(limit)})
-
-
-def score_distribution(store: Store, currency: str | None = None) -> pd.DataFrame:
-    """The model's P(late) over open documents not yet late, in 5-point bins."""
-    if not has_scores(store):
-        return pd.DataFrame(columns=["bin", "invoices", "open_amount"])
-    frame = store.df(_sql("score_distribution"), {"currency": currency})
-    frame["p_from"] = frame["bin"] / 20
-    return frame

@@ -1,11 +1,14 @@
-"""Bad-debt exposure: the allowance for expected losses, where the risk sits, and what was written off."""
+"""Bad-debt exposure: the expected credit loss (the allowance), where it sits, and what was written off."""
 
 import streamlit as st
 
+from arlens.metrics import fallback_rates_text, loss_rate_note
 from ui import charts
 from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
-from ui.format import money, percent
+from ui.format import money, percent, table
+
+ECL = "Expected credit loss"
 
 st.title("Bad-debt exposure")
 require_data()
@@ -14,60 +17,88 @@ day, cur, where = as_of(), currency(), filters()
 history = st.slider("Months of roll-rate history", 3, 24, 12, key="allowance_history")
 allowance = query("allowance", as_of=day, history_months=history, filters=where)
 stop_if_empty(allowance, "open balances")
+cur = cur or allowance["currency"].iloc[0]  # one currency per view: sums never mix them
+allowance = allowance[allowance["currency"] == cur]
 total, balance = allowance["allowance"].sum(), allowance["balance"].sum()
 cols = st.columns(3)
-cols[0].metric("Allowance (expected loss)", money(total, cur), border=True)
+cols[0].metric(f"{ECL} (allowance)", money(total, cur), border=True,
+               help="Σ bucket balance × the bucket's loss rate")  # fmt: skip
 cols[1].metric("Open AR", money(balance, cur), border=True)
-cols[2].metric("Allowance / open AR", percent(total / balance if balance else None), border=True)
+cols[2].metric(f"{ECL} / open AR", percent(total / balance if balance else None), border=True)
 
 st.subheader("Allowance by bucket")
+by_bucket = table(allowance.assign(rate=allowance["loss_rate"] * 100), {
+    "bucket": ("Bucket", "text"), "balance": ("Balance", "money"),
+    "rate": ("Loss rate (%)", "percent"), "note": ("Rate from", "text"),
+    "allowance": (ECL, "money"),
+})  # fmt: skip
 st.dataframe(
-    allowance.drop(columns="currency"), hide_index=True, key="allowance_table",
+    by_bucket, hide_index=True, key="allowance_table",
     column_config={
-        "balance": st.column_config.NumberColumn("Balance", format="accounting"),
-        "loss_rate": st.column_config.NumberColumn("Loss rate", format="percent"),
-        "source": st.column_config.TextColumn("Rate from", help="history: roll rates; fallback: stated default"),
-        "allowance": st.column_config.NumberColumn("Allowance", format="accounting"),
+        "Bucket": st.column_config.TextColumn(pinned=True),
+        "Balance": st.column_config.NumberColumn(format="accounting"),
+        "Loss rate (%)": st.column_config.NumberColumn(format="%.1f%%"),
+        ECL: st.column_config.NumberColumn(format="accounting"),
     },
 )  # fmt: skip
+note = loss_rate_note(allowance)
 if (allowance["source"] == "fallback").any():
-    st.caption("Fallback rates (Current 1%, 1-30 3%, 31-60 10%, 61-90 25%, 91-120 50%, 121+ 75%) stand in "
-               "where the history is shorter than 3 months.")  # fmt: skip
+    note += f" Fallback rates: {fallback_rates_text()}."
+st.caption(f"{note} Loss rates read the roll rates of up to {history} months before this date as "
+           "a chain that ends paid or written off.")  # fmt: skip
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Expected loss by customer")
+    st.subheader(f"{ECL} by customer")
     customers = query(
-        "expected_loss_by", as_of=day, group_by="customer", history_months=history, filters=where
+        "expected_credit_loss_by", as_of=day, group_by="customer", history_months=history,
+        filters=where,
+    )  # fmt: skip
+    customers = customers[customers["currency"] == cur].head(50)
+    scores = risk_query("customer_risk_scores", as_of=day) or {}
+    customers = customers.assign(
+        name=customers["name"]
+        .astype(object)
+        .where(customers["name"].notna(), customers["customer_id"]),
+        risk_score=customers["customer_id"].map(scores) * 100,
     )
-    scores = risk_query("customer_risk_scores") or {}
-    customers = customers.assign(risk_score=customers["customer_id"].map(scores))
+    columns = {"name": ("Customer", "text"), "customer_id": ("Customer id", "text"),
+               "total": ("Open AR", "money"), "expected_credit_loss": (ECL, "money")}  # fmt: skip
+    if scores:
+        columns["risk_score"] = ("P(late), next invoice (%)", "percent")
     st.dataframe(
-        customers[["name", "customer_id", "total", "expected_loss", "risk_score"]].head(50),
-        hide_index=True, key="loss_by_customer",
+        table(customers, columns), hide_index=True, key="loss_by_customer",
         column_config={
-            "name": "Customer", "customer_id": "Id",
-            "total": st.column_config.NumberColumn("Open AR", format="accounting"),
-            "expected_loss": st.column_config.NumberColumn("Expected loss", format="accounting"),
-            "risk_score": st.column_config.NumberColumn(
-                "P(late), next invoice", format="percent",
-                help="From the late-payment model (arlens score); empty until it has run"),
+            "Customer": st.column_config.TextColumn(pinned=True),
+            "Open AR": st.column_config.NumberColumn(format="accounting"),
+            ECL: st.column_config.NumberColumn(format="accounting"),
+            "P(late), next invoice (%)": st.column_config.NumberColumn(
+                format="%.1f%%", help="From the late-payment model (arlens score)"),
         },
     )  # fmt: skip
-    st.caption("Expected loss: each bucket's balance × its loss rate. Beside it, the risk model's chance that "
-               "the customer's next invoice is paid late: a warning sign, not a loss rate.")  # fmt: skip
+    st.caption(
+        f"{ECL}: each bucket's balance × its loss rate."
+        + (" Beside it, the risk model's chance that the customer's next invoice is paid late "
+           "(scores as of this date or earlier): a warning sign, not a loss rate." if scores
+           else " No late-payment scores as of this date or earlier (arlens score).")
+    )  # fmt: skip
 with right:
-    st.subheader("Expected loss by segment")
+    st.subheader(f"{ECL} by segment")
     segments = query(
-        "expected_loss_by", as_of=day, group_by="segment", history_months=history, filters=where
-    )
-    st.plotly_chart(
-        charts.bars(segments, "segment", "expected_loss", cur, colour="#d73027"),
-        key="loss_by_segment",
-    )
+        "expected_credit_loss_by", as_of=day, group_by="segment", history_months=history,
+        filters=where,
+    )  # fmt: skip
+    segments = segments[segments["currency"] == cur]
+    if segments["segment"].notna().any():
+        segments = segments.assign(segment=segments["segment"].fillna("No segment"))
+        charts.show(charts.bars(segments, "segment", "expected_credit_loss", cur, colour="#d73027"),
+                    "No open balances by segment.", key="loss_by_segment")  # fmt: skip
+    else:
+        st.info("No customer has a segment: import a customers file with a segment column.")
 
 st.subheader("Concentration")
 conc = query("concentration", as_of=day, filters=where)
+conc = conc[conc["currency"] == cur] if conc is not None else conc
 if conc is not None and len(conc):
     c = conc.iloc[0]
     cols = st.columns(3)
@@ -78,12 +109,11 @@ if conc is not None and len(conc):
         f"{c.hhi:,.0f}",
         help="Σ (customer share × 100)²: below 1,500 spread, above 2,500 concentrated",
     )
+else:
+    st.info("No open AR in this currency at this date.")
 
 st.subheader("Write-offs per month")
 written = query("write_off_history", as_of=day, filters=where)
-if written is not None and len(written):
-    st.plotly_chart(
-        charts.bars(written, "month", "written_off", cur, colour="#67001f"), key="write_offs"
-    )
-else:
-    st.caption("Nothing written off up to this date.")
+written = written[written["currency"] == cur] if written is not None else written
+charts.show(charts.bars(written, "month", "written_off", cur, colour="#67001f"),
+            "Nothing written off up to this date.", key="write_offs")  # fmt: skip

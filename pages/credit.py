@@ -1,76 +1,172 @@
-"""Credit limits: who is over their limit, whose limit is stale, whose orders to hold — and what if."""
+"""Credit limits: whose orders to hold and why, who is over their limit, whose limit is stale,
+who has none — and what if a limit changed."""
 
+import pandas as pd
 import streamlit as st
 
+from arlens.metrics import CURRENCY_SYMBOLS, HoldRule
 from ui import charts
 from ui.data import query, require_data, stop_if_empty
 from ui.filters import as_of, currency, filters
-from ui.format import money, percent
+from ui.format import money
 
 st.title("Credit limits")
 require_data()
 day, cur, where = as_of(), currency(), filters()
+code = f" ({cur})" if cur else ""
+symbol = CURRENCY_SYMBOLS.get(cur or "", f"{cur} " if cur else "")
 
-review = query("credit_review", as_of=day, filters=where)
+default = HoldRule()
+with st.expander("Hold rule", expanded=False):
+    c = st.columns(5)
+    rule = HoldRule(
+        days=int(c[0].number_input("Days past due over", 0, 3650, default.days, step=30, key="hold_days")),
+        share=c[1].number_input("Share of exposure (%)", 0, 100, round(default.share * 100), step=5, key="hold_share") / 100,
+        min_amount=c[2].number_input(f"Least amount{code}", 0, None, int(default.min_amount), step=1000, key="hold_min_amount"),
+        broken_promises=int(c[3].number_input("Broken promises (90 days)", 1, 1000, default.broken_promises, key="hold_broken_promises")),
+        utilisation=c[4].number_input("Utilisation above (%)", 0, 10_000, round(default.utilisation * 100), step=10, key="hold_utilisation") / 100,
+    )  # fmt: skip
+    st.caption(rule.describe(cur))
+
+review = query("credit_review", as_of=day, filters=where, rule=rule)
 stop_if_empty(review, "customers with a limit or an open balance")
-limited = review[review["credit_limit"].notna()]
-holds = review[review["hold"]]
-cols = st.columns(4)
+limited, unlimited, holds = (
+    review[~review["no_limit"]],
+    review[review["no_limit"]],
+    review[review["hold"]],
+)
+cols = st.columns(5)
 cols[0].metric("Customers reviewed", f"{len(review):,}", border=True)
-cols[1].metric("Over limit", f"{int(review['over_limit'].sum()):,}", border=True,
+cols[1].metric("With a limit", f"{len(limited):,}", border=True)
+cols[2].metric("Over limit", f"{int(review['over_limit'].sum()):,}", border=True,
                help="Exposure (open AR) strictly greater than the credit limit")  # fmt: skip
-cols[2].metric("Stale reviews", f"{int(review['stale_review'].sum()):,}", border=True,
-               help="Limit not reviewed in the 24 months before the as-of date, or never")  # fmt: skip
-cols[3].metric("Hold candidates", f"{len(holds):,}", border=True,
-               help="Over limit, an invoice over 60 days past due, or 2+ broken promises in 90 days")  # fmt: skip
+cols[3].metric("Stale reviews", f"{int(review['stale_review'].sum()):,}", border=True,
+               help="Customers with a limit not reviewed in the 24 months before the as-of date, or never")  # fmt: skip
+cols[4].metric("Hold candidates", f"{len(holds):,} ({len(holds) / len(review):.0%})", border=True,
+               help=rule.describe(cur))  # fmt: skip
+if limited.empty:
+    st.info("No credit limits yet: import customers with a credit_limit column.")
 
-money_cols = {c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="accounting")
-              for c in ["exposure", "credit_limit", "past_due"]}  # fmt: skip
-st.subheader("Hold candidates")
-st.dataframe(
-    holds[["name", "customer_id", "hold_reasons", "exposure", "credit_limit", "utilisation", "max_days_past_due",
-           "broken_promises_90d", "risk_rating"]],
-    hide_index=True, key="holds",
-    column_config={"name": "Customer", "customer_id": "Id", "hold_reasons": "Why", **money_cols,
-                   "utilisation": st.column_config.ProgressColumn("Utilisation", format="percent", min_value=0, max_value=2)},
-)  # fmt: skip
+
+WORDS = {
+    "credit_limit": "no limit",
+    "credit_limit_reviewed_on": "never",
+    "days_since_last_payment": "no payment",
+}
+NUMBER_FORMATS = {"exposure": f"{symbol}%,.0f", "at_risk": f"{symbol}%,.0f", "past_due": f"{symbol}%,.0f",
+                  "credit_limit": f"{symbol}%,.0f", "utilisation": "%,.0f%%", "max_days_past_due": "%,d",
+                  "days_since_last_payment": "%,d"}  # fmt: skip
+
+
+def table(frame: pd.DataFrame, columns: dict[str, str], key: str, **config) -> None:
+    """The columns a reader sees under readable headers, customer and id pinned. A column with a
+    missing value is shown as words ("no limit", "never"): the grid would show "None"."""
+    out, formats = pd.DataFrame(index=frame.index), {}
+    for column, label in columns.items():
+        values = frame[column] * 100 if column == "utilisation" else frame[column]
+        if column == "credit_limit_reviewed_on":
+            out[label] = ["never" if pd.isna(v) else f"{v:%d %b %Y}" for v in values]
+        elif values.notna().all():
+            out[label] = values
+            if column in NUMBER_FORMATS:
+                formats[label] = st.column_config.NumberColumn(format=NUMBER_FORMATS[column])
+        elif column == "utilisation":
+            out[label] = ["no limit" if pd.isna(lim) else "limit 0" if pd.isna(u) else f"{u:,.0f}%"
+                          for u, lim in zip(values, frame["credit_limit"], strict=True)]  # fmt: skip
+        elif column == "credit_limit":
+            out[label] = ["no limit" if pd.isna(v) else money(v, cur) for v in values]
+        else:
+            word = WORDS.get(column, "–")
+            out[label] = [word if pd.isna(v) else f"{v:,}" if isinstance(v, int | float) else str(v)
+                          for v in values.astype(object)]  # fmt: skip
+    pinned = {
+        "Customer": st.column_config.TextColumn(pinned=True),
+        "Id": st.column_config.TextColumn(pinned=True),
+    }
+    st.dataframe(out, hide_index=True, key=key, column_config={**pinned, **formats, **config})
+
+
+st.subheader("Hold candidates", help="Ranked by exposure at risk: the past due, or the exposure above the limit when that is more")  # fmt: skip
+if holds.empty:
+    st.caption("No customer meets the hold rule on this date.")
+else:
+    table(holds, {"name": "Customer", "customer_id": "Id", "hold_reasons": "Why", "at_risk": f"At risk{code}",
+                  "exposure": f"Exposure{code}", "credit_limit": "Limit", "utilisation": "Utilisation",
+                  "max_days_past_due": "Oldest (days)", "broken_promises_90d": "Broken promises (90 days)",
+                  "risk_rating": "Risk rating"}, "holds", Why=st.column_config.TextColumn(width="large"))  # fmt: skip
 
 left, right = st.columns(2)
 with left:
     st.subheader("Utilisation")
-    if len(limited):
-        st.plotly_chart(charts.histogram(limited["utilisation"].clip(upper=2.0), "exposure ÷ limit (capped at 200%)"),
+    ratios = limited["utilisation"].dropna()
+    if ratios.empty:
+        st.caption("No customer with a limit above 0 yet: nothing to chart.")
+    else:
+        st.plotly_chart(charts.histogram(ratios.clip(upper=2.0), "exposure ÷ limit (capped at 200%)"),
                         key="utilisation_histogram")  # fmt: skip
 with right:
     st.subheader("Stale reviews")
-    stale = review[review["stale_review"]].sort_values("exposure", ascending=False)
-    st.dataframe(stale[["name", "customer_id", "credit_limit_reviewed_on", "exposure", "credit_limit"]],
-                 hide_index=True, key="stale", column_config={"name": "Customer", "customer_id": "Id", **money_cols, "credit_limit_reviewed_on": st.column_config.DateColumn("Last review")})  # fmt: skip
+    stale = limited[limited["stale_review"]].sort_values("exposure", ascending=False)
+    if stale.empty:
+        st.caption(
+            "Every limit was reviewed in the last 24 months."
+            if len(limited)
+            else "No limits to review."
+        )
+    else:
+        table(stale, {"name": "Customer", "customer_id": "Id", "credit_limit_reviewed_on": "Last review",
+                      "exposure": f"Exposure{code}", "credit_limit": "Limit"}, "stale")  # fmt: skip
 
 st.subheader("Over limit")
-over = review[review["over_limit"]]
-st.dataframe(over[["name", "customer_id", "exposure", "credit_limit", "utilisation", "days_since_last_payment"]],
-             hide_index=True, key="over_limit", column_config={"name": "Customer", "customer_id": "Id", **money_cols})  # fmt: skip
+over = review[review["over_limit"]].sort_values("utilisation", ascending=False)
+if over.empty:
+    st.caption("No customer is over its limit on this date.")
+else:
+    table(over, {"name": "Customer", "customer_id": "Id", "exposure": f"Exposure{code}", "credit_limit": "Limit",
+                 "utilisation": "Utilisation", "days_since_last_payment": "Days since last payment"}, "over_limit")  # fmt: skip
+
+st.subheader("No limit set")
+if unlimited.empty:
+    st.caption("Every customer reviewed has a limit.")
+else:
+    table(unlimited.sort_values("exposure", ascending=False),
+          {"name": "Customer", "customer_id": "Id", "exposure": f"Exposure{code}", "past_due": f"Past due{code}",
+           "max_days_past_due": "Oldest (days)"}, "no_limit")  # fmt: skip
 
 st.subheader("What if: change a limit")
-names = (review["name"].fillna(review["customer_id"]) + " · " + review["customer_id"]).tolist()
+names = [
+    n if n == i else f"{n} · {i}"
+    for n, i in zip(review["name"], review["customer_id"], strict=True)
+]
 pick = st.selectbox(
     "Customer", range(len(review)), format_func=lambda i: names[i], key="what_if_customer"
 )
 chosen = review.iloc[pick]
+has_limit = pd.notna(chosen["credit_limit"])
+# One widget per customer: picking another customer starts from that customer's own limit.
 proposed = st.number_input(
-    "Proposed limit", min_value=0.0, step=1000.0, key="what_if_limit",
-    value=float(chosen["credit_limit"]) if chosen["credit_limit"] == chosen["credit_limit"] else 0.0,
+    f"Proposed limit{code}", min_value=0.0, step=1000.0, key=f"what_if_limit_{chosen['customer_id']}",
+    value=float(chosen["credit_limit"]) if has_limit else None, placeholder="no limit set",
 )  # fmt: skip
-after = query("credit_review", as_of=day, filters={**where, "customer_id": chosen["customer_id"]},
-              proposed_limits={chosen["customer_id"]: proposed}).iloc[0]  # fmt: skip
-cols = st.columns(3)
-cols[0].metric("Exposure", money(after["exposure"], cur))
-cols[1].metric("Utilisation", percent(after["utilisation"]),
-               None if chosen["utilisation"] != chosen["utilisation"] else
-               f"{(after['utilisation'] - chosen['utilisation']) * 100:+.1f} pts", delta_color="inverse")  # fmt: skip
-cols[2].metric("Hold", "Yes" if after["hold"] else "No",
-               help=after["hold_reasons"] or "No reason to hold orders")  # fmt: skip
-st.caption(
-    f"Now: {chosen['hold_reasons'] or 'no hold'} → with {money(proposed, cur)}: {after['hold_reasons'] or 'no hold'}"
-)
+now = chosen["hold_reasons"] or "no hold"
+if proposed is None:
+    st.caption(f"{names[pick]} has no credit limit (now: {now}). Enter one to see its utilisation and "
+               "whether its orders would be held.")  # fmt: skip
+else:
+    after = query("credit_review", as_of=day, filters={**where, "customer_id": chosen["customer_id"]},
+                  proposed_limits={chosen["customer_id"]: proposed}, rule=rule).iloc[0]  # fmt: skip
+    both = pd.notna(chosen["utilisation"]) and pd.notna(after["utilisation"])
+    cols = st.columns(3)
+    cols[0].metric("Exposure", money(after["exposure"], cur))
+    cols[1].metric("Utilisation", "limit 0" if pd.isna(after["utilisation"]) else f"{after['utilisation']:.0%}",
+                   f"{(after['utilisation'] - chosen['utilisation']) * 100:+,.0f} pts" if both else None,
+                   delta_color="inverse", help="A limit of 0 is exceeded by any exposure")  # fmt: skip
+    cols[2].metric("Hold", "Yes" if after["hold"] else "No", help=after["hold_reasons"] or "No reason to hold orders")  # fmt: skip
+    before = (
+        f"limit {money(chosen['credit_limit'], cur)}, {now}"
+        if has_limit
+        else f"no limit set, {now}"
+    )
+    st.caption(
+        f"Now: {before} → with a limit of {money(proposed, cur)}: {after['hold_reasons'] or 'no hold'}"
+    )

@@ -1,16 +1,17 @@
 """Data: bring exports in, see what was rejected and why, and check the data's health."""
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
 from arlens.exports import neutralise_text, to_csv_bytes
-from arlens.ingest.importer import ImportFailed, import_file
+from arlens.ingest.importer import ImportFailed
 from arlens.ingest.mapping import TABLES
 from arlens.store import StoreError
-from ui.data import open_for_import, query
+from ui import tables
+from ui.data import import_upload, query
 from ui.filters import as_of
+
+PICK = "import_pick"
+LAST = "last_import"  # this session's newest import through the page: its result, as shown
 
 st.title("Data")
 
@@ -27,29 +28,26 @@ with st.form("import_form", clear_on_submit=False):
     submitted = st.form_submit_button("Import", type="primary")
 
 if submitted and upload is not None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / upload.name
-        path.write_bytes(upload.getvalue())
-        mapping_path = None
-        if mapping is not None:
-            mapping_path = Path(tmp) / mapping.name
-            mapping_path.write_bytes(mapping.getvalue())
-        bar = st.progress(0.0, text="Reading…")
-        size_hint = max(1, upload.getvalue().count(b"\n"))
-        try:
-            with open_for_import() as store:
-                result = import_file(
-                    store, path, table, mapping_path, sheet or None,
-                    progress=lambda n: bar.progress(min(n / size_hint, 1.0), text=f"{n:,} rows read"),
-                )  # fmt: skip
-            bar.progress(1.0, text="Done")
-            st.success(
-                f"{upload.name}: {result.rows_loaded:,} rows loaded, {result.rows_rejected:,} rejected."
-            )
-            st.code(result.summary(), language=None)
-        except (ImportFailed, StoreError) as error:
-            bar.empty()
-            st.error(str(error))
+    before = query("import_history")
+    newest_before = int(before["import_id"].max()) if before is not None and len(before) else 0
+    bar = st.progress(0.0, text="Reading…")
+    size_hint = max(1, upload.getvalue().count(b"\n"))
+    try:
+        result = import_upload(
+            upload.name, upload.getvalue(), table,
+            (mapping.name, mapping.getvalue()) if mapping is not None else None, sheet or None,
+            progress=lambda n: bar.progress(min(n / size_hint, 1.0), text=f"{n:,} rows read"),
+        )  # fmt: skip
+        bar.progress(1.0, text="Done")
+        st.session_state[PICK] = result.import_id
+        st.session_state[LAST] = {"id": result.import_id, "notes": list(result.notes),
+                                  "warnings": list(result.warnings), "file": result.file}  # fmt: skip
+    except (ImportFailed, StoreError) as error:
+        bar.empty()
+        st.error(str(error))
+        after = query("import_history")  # an import that loaded nothing still logs its rejects
+        if after is not None and len(after) and int(after["import_id"].max()) > newest_before:
+            st.session_state[PICK] = int(after["import_id"].max())
 elif submitted:
     st.warning("Choose a file to import first.")
 
@@ -61,32 +59,50 @@ if history is None or history.empty:
     st.stop()
 
 st.subheader("Import history")
-st.dataframe(history, hide_index=True, key="import_history")
-ids = history["import_id"].tolist()
-chosen = st.selectbox("Import", ids, key="import_pick",
-                      format_func=lambda i: f"#{i} · {history.set_index('import_id').loc[i, 'file']}")  # fmt: skip
+tables.show(history, key="import_history", labels={"file": "File", "import_id": "Import"})
+by_id = history.set_index("import_id")
+if st.session_state.get(PICK) not in by_id.index:
+    st.session_state.pop(PICK, None)  # newest first by default
+chosen = int(st.selectbox("Import", list(by_id.index), key=PICK, format_func=lambda i: (
+    f"#{i} · {by_id.loc[i, 'file']} → {by_id.loc[i, 'target_table']} · {by_id.loc[i, 'imported_at']:%d %b %Y %H:%M}")))  # fmt: skip
+row = by_id.loc[chosen]
+used = query("import_mapping", import_id=chosen)
+last = st.session_state.get(LAST) or {}
+this_session = last.get("id") == chosen
+
+summary = f"{row['file']}: {row['rows_loaded']:,} rows loaded, {row['rows_rejected']:,} rejected."
+(st.success if row["rows_loaded"] and not row["rows_rejected"] else st.warning)(summary)
+cells = st.columns(4)
+cells[0].metric("Rows read", f"{row['rows_read']:,}")
+cells[1].metric("Rows loaded", f"{row['rows_loaded']:,}")
+cells[2].metric("Rows rejected", f"{row['rows_rejected']:,}")
+cells[3].metric("New customers (stubs)", f"{row['stub_customers']:,}")
+notes = last["notes"] if this_session else [n for n in (used.get("notes") or "").splitlines() if n]
+if notes:
+    st.markdown("**Notes on this import**\n\n" + "\n".join(f"- {note}" for note in notes))
+if this_session and last["warnings"]:
+    st.markdown("**In the store after this import** (all imports, not only this file)\n\n" + "\n".join(
+        f"- {count:,} {what}" + (f" ({amount:,.2f})" if amount is not None else "")
+        for what, count, amount in last["warnings"]))  # fmt: skip
+
 left, right = st.columns(2)
 with left:
     st.markdown("**Mapping used**")
-    used = query("import_mapping", import_id=int(chosen))
     for source in used.get("mapping", {}).get("sources", []):
         st.json({k: source.get(k) for k in ("columns", "date_formats", "decimal_separator", "detected", "unused_headers")},
                 expanded=False)  # fmt: skip
-    if used.get("notes"):
-        st.caption(used["notes"])
 with right:
-    rejected = query("rejected_rows", import_id=int(chosen))
+    rejected = query("rejected_rows", import_id=chosen)
     st.markdown(f"**Rejected rows: {len(rejected):,}**")
     if len(rejected):
         # Raw cells, neutralised as shown: the table's toolbar download writes them (DESIGN.md §3).
-        shown = neutralise_text(rejected.drop(columns="raw_row"))
-        st.dataframe(shown, hide_index=True, key="rejected_table")
-        st.download_button("Download rejected rows (CSV)", to_csv_bytes(rejected), f"rejected_{chosen}.csv",
+        tables.show(neutralise_text(rejected.drop(columns="raw_row")), key="rejected_table",
+                    labels={"column": "Column", "raw_value": "Value as read"})  # fmt: skip
+        st.download_button("Download rejected rows (CSV)", to_csv_bytes(tables.for_download(rejected)), f"rejected_{chosen}.csv",
                            "text/csv", key="rejected_csv")  # fmt: skip
 
 day = as_of()
 if day is not None:
     st.subheader("Data health")
-    health = query("data_health", as_of=day)
-    st.dataframe(health, hide_index=True, key="data_health",
-                 column_config={"amount": st.column_config.NumberColumn("Amount", format="accounting")})  # fmt: skip
+    st.caption(f"The whole store as of {day:%d %b %Y}, every import together.")
+    tables.show(query("data_health", as_of=day), key="data_health", money=["amount"])

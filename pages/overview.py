@@ -4,125 +4,162 @@ import datetime as dt
 
 import streamlit as st
 
+from arlens.metrics import DEFAULT_WINDOW_DAYS as N
 from arlens.metrics import bucket_labels
 from ui import charts
 from ui.data import query, require_data, risk_query, stop_if_empty
-from ui.filters import as_of, currency, filters
-from ui.format import days, money, percent
+from ui.filters import as_of, filters
+from ui.format import change, days, money, percent, table
 
 st.title("Overview")
 require_data()
-day, cur, where = as_of(), currency(), filters()
-month_ago = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=min(day.day, 28))
+day, where = as_of(), filters()
+month_end = day.replace(day=1) - dt.timedelta(days=1)  # the previous month-end
 
-now = query("kpis", as_of=day, filters=where)
-stop_if_empty(now, "open receivables")
-now = now.iloc[0]
-before = query("kpis", as_of=month_ago, filters=where)
+kpis = query("kpis", as_of=day, filters=where)
+stop_if_empty(kpis, "receivables")
+now = kpis.iloc[0]
+cur = now.currency  # the row's currency: a document without one is in the home currency
+
+
+def same_currency(frame):
+    return frame[frame["currency"].fillna("") == (cur or "")] if frame is not None else frame
+
+
+before = same_currency(query("kpis", as_of=month_end, filters=where))
 before = before.iloc[0] if len(before) else None
-ccc = query("cash_conversion_cycle", currency=cur)
-ccc = ccc.dropna(subset=["ccc"]) if ccc is not None else ccc
-
-st.caption(f"As of {day:%d %B %Y} · {cur} · changes against {month_ago:%d %b %Y}")
-
-
-def change(column, fmt):
-    if before is None or before[column] is None:
-        return None
-    return fmt(now[column] - before[column])
+st.caption(
+    " · ".join(
+        [f"As of {day.day} {day:%B %Y}", *([cur] if cur else []),
+         f"changes against the previous month-end, {month_end.day} {month_end:%b %Y}"]
+    )
+)  # fmt: skip
 
 
+def delta(column, unit="days"):
+    return change(now[column] - before[column], unit) if before is not None else None
+
+
+def share(row):
+    return row.past_due / row.open_ar if row is not None and row.open_ar else None
+
+
+money_delta = None
+if before is not None:
+    money_delta = {c: ("+" if now[c] >= before[c] else "") + money(now[c] - before[c], cur)
+                   for c in ("open_ar", "past_due")}  # fmt: skip
+window = f"the {N} days ending {day.day} {day:%b %Y}"
 row = st.columns(4)
-row[0].metric("Open AR", money(now.open_ar, cur), change("open_ar", lambda d: money(d, cur)),
+row[0].metric("Open AR", money(now.open_ar, cur), money_delta and money_delta["open_ar"],
               delta_color="off", border=True)  # fmt: skip
-row[1].metric(
-    "Past due", money(now.past_due, cur), change("past_due", lambda d: money(d, cur)),
-    delta_color="inverse", border=True, help=f"{percent(now.past_due / now.open_ar)} of open AR",
+row[1].metric("Past due", money(now.past_due, cur), money_delta and money_delta["past_due"],
+              delta_color="inverse", border=True, help=f"{percent(share(now))} of open AR")  # fmt: skip
+pts = None if share(now) is None or share(before) is None else (share(now) - share(before)) * 100
+row[2].metric("% past due", percent(share(now)), change(pts, "pts"), delta_color="inverse",
+              border=True)  # fmt: skip
+row[3].metric(
+    "CEI", "–" if now.cei != now.cei else f"{now.cei:.1f}%", delta("cei", "pts"), border=True,
+    help=f"Collection effectiveness over {window}: (AR at start + credit sales − AR at end) ÷ "
+    "(AR at start + credit sales − current AR at end). The DSO page charts it per calendar month.",
 )  # fmt: skip
-share_before = before.past_due / before.open_ar if before is not None and before.open_ar else None
-row[2].metric(
-    "% past due", percent(now.past_due / now.open_ar),
-    f"{(now.past_due / now.open_ar - share_before) * 100:+.1f} pts" if share_before is not None else None,
-    delta_color="inverse", border=True,
-)  # fmt: skip
-row[3].metric("CEI", f"{now.cei:.1f}%" if now.cei == now.cei else "–", change("cei", lambda d: f"{d:+.1f} pts"),
-              border=True, help="Collection effectiveness over the last 90 days")  # fmt: skip
+dso_help = f"Open AR ÷ credit sales of {window} × {N}"
+if now.dso != now.dso:
+    dso_help = f"No credit sales in {window}: DSO cannot be measured"
 row = st.columns(4)
-row[0].metric(
-    "DSO",
-    days(now.dso),
-    change("dso", lambda d: f"{d:+.1f} days"),
-    delta_color="inverse",
-    border=True,
-)
-row[1].metric("Best possible DSO", days(now.best_possible_dso), change("best_possible_dso", lambda d: f"{d:+.1f} days"),
-              delta_color="inverse", border=True)  # fmt: skip
-row[2].metric("ADD (days delinquent)", days(now["add"]), change("add", lambda d: f"{d:+.1f} days"),
-              delta_color="inverse", border=True)  # fmt: skip
-if ccc is not None and len(ccc):
-    last = ccc.iloc[-1]
-    previous = ccc.iloc[-2] if len(ccc) > 1 else None
+row[0].metric("DSO", days(now.dso), delta("dso"), delta_color="inverse", border=True,
+              help=dso_help)  # fmt: skip
+row[1].metric("Best possible DSO", days(now.best_possible_dso), delta("best_possible_dso"),
+              delta_color="inverse", border=True, help=f"Current (not past due) AR ÷ the same credit sales × {N}")  # fmt: skip
+row[2].metric("ADD (days delinquent)", days(now["add"]), delta("add"), delta_color="inverse",
+              border=True, help="DSO − best possible DSO")  # fmt: skip
+ccc = query("cash_conversion_cycle", currency=cur, as_of=day)
+complete = ccc.dropna(subset=["ccc"]) if ccc is not None else None
+if complete is not None and len(complete):
+    last = complete.iloc[-1]
+    prior = ccc[ccc["period_end"] < last.period_end]
+    step = prior.iloc[-1].ccc if len(prior) else None
     row[3].metric(
-        "Cash conversion cycle", days(last.ccc),
-        f"{last.ccc - previous.ccc:+.1f} days" if previous is not None else None,
-        delta_color="inverse", border=True, help=f"Financial period ending {last.period_end:%d %b %Y}",
+        "Cash conversion cycle", days(last.ccc), change(None if step is None else last.ccc - step),
+        delta_color="inverse", border=True,
+        help=f"DSO + DIO − DPO for the financial period ending {last.period_end.day} "
+        f"{last.period_end:%b %Y}, the latest on or before the as-of date; its DSO is over the "
+        f"period's {last.days} days (see the Cash conversion cycle page).",
     )  # fmt: skip
 else:
-    row[3].metric(
-        "Cash conversion cycle", "–", border=True, help="Import financials to see the CCC"
-    )
+    row[3].metric("Cash conversion cycle", "–", border=True,
+                  help="Needs a financial period ending on or before the as-of date that the "
+                  "invoices cover: import financials on the Data page.")  # fmt: skip
 
-series = query("kpi_series", start=day - dt.timedelta(days=365), end=day, filters=where)
+series = same_currency(query("kpi_series", start=day - dt.timedelta(days=365), end=day, filters=where))  # fmt: skip
+since = f"the 12 months to {day.day} {day:%b %Y}"
+none_yet = (
+    f"No month-end in {since} has receivables yet." if series is None or series.empty else None
+)
 left, right = st.columns(2)
 with left:
     st.subheader("DSO trend")
-    if series is not None and len(series):
-        st.plotly_chart(
-            charts.lines(series, "month_end", {"dso": "DSO", "best_possible_dso": "Best possible DSO"}, "days", suffix=" days"),
-            key="dso_trend",
-        )  # fmt: skip
+    measured = series is not None and series["dso"].notna().any()
+    fig = charts.lines(series, "month_end", {"dso": "DSO", "best_possible_dso": "Best possible DSO"}, "days", suffix=" days")  # fmt: skip
+    charts.show(fig if measured else None, none_yet or f"No DSO to chart: no month-end in {since} has credit sales in its {N} days.", key="dso_trend")  # fmt: skip
 with right:
     st.subheader("Past due trend")
-    if series is not None and len(series):
-        st.plotly_chart(
-            charts.bars(series, "month_end", "past_due", cur, colour="#d73027"),
-            key="past_due_trend",
-        )
+    late = series is not None and (series["past_due"].fillna(0) != 0).any()
+    fig = charts.bars(series, "month_end", "past_due", cur, colour="#d73027") if late else None
+    charts.show(
+        fig, none_yet or f"Nothing was past due at any month-end in {since}.", key="past_due_trend"
+    )
 
 left, right = st.columns(2)
 labels = bucket_labels()
 with left:
     st.subheader("Aging")
     aging = query("aging", as_of=day, group_by="currency", filters=where)
-    if aging is not None and len(aging):
-        st.plotly_chart(charts.stacked_buckets(aging.assign(currency=cur), "currency", labels, cur, horizontal=True),
-                        key="aging_bar")  # fmt: skip
+    aging = same_currency(aging.assign(currency=aging["currency"].astype(object).fillna(cur or "")))
+    fig = charts.stacked_buckets(aging, "currency", labels, cur, horizontal=True)
+    opened = len(aging) and aging[labels].to_numpy().sum() != 0
+    charts.show(fig if opened else None, "Nothing is open at this date.", key="aging_bar")
 with right:
     st.subheader("Top 10 past-due customers")
     top = query("top_past_due_customers", as_of=day, limit=10, filters=where)
-    st.dataframe(
-        top[["name", "customer_id", "past_due", "open_ar", "max_days_past_due"]],
-        hide_index=True, key="top_past_due",
-        column_config={
-            "name": "Customer", "customer_id": "Id",
-            "past_due": st.column_config.NumberColumn("Past due", format="accounting"),
-            "open_ar": st.column_config.NumberColumn("Open AR", format="accounting"),
-            "max_days_past_due": st.column_config.NumberColumn("Oldest (days)"),
-        },
-    )  # fmt: skip
+    if top is None or top.empty:
+        st.info("No customer has anything past due at this date.")
+    else:
+        top = top.assign(name=top["name"].fillna(top["customer_id"]))
+        code = f" ({cur})" if cur else ""
+        columns = {"name": ("Customer", "text"), "customer_id": ("ID", "text"),
+                   "past_due": (f"Past due{code}", "money"), "open_ar": (f"Open AR{code}", "money"),
+                   "max_days_past_due": ("Oldest (days past due)", "count")}  # fmt: skip
+        if (top["name"] == top["customer_id"]).all():  # no names imported: the id says it all
+            columns.pop("name")
+            columns["customer_id"] = ("Customer", "text")
+        shown = table(top, columns)
+        money_format = st.column_config.NumberColumn(format="accounting")
+        st.dataframe(shown, hide_index=True, key="top_past_due",
+                     column_config={"Customer": st.column_config.TextColumn(pinned=True)}
+                     | {label: money_format for label, kind in columns.values() if kind == "money"})  # fmt: skip
 
 st.subheader("Expected collections, next 8 weeks")
-forecast = risk_query("expected_collections", as_of=day, weeks=8, currency=cur)
-if forecast is None or forecast.empty:
+scored = risk_query("scores_info")
+if scored is None:
     st.caption(
         "Score the open invoices with the late-payment model (`arlens train`, then `arlens score`, "
         "or the Late-payment risk page) to see which weeks the cash is expected in."
     )
-else:
-    scored = risk_query("scores_info")
-    weeks = forecast.assign(week=[f"{d:%d %b}" for d in forecast["week_start"]])
-    st.plotly_chart(charts.bars(weeks, "week", "expected_amount", cur), key="cash_forecast")
+elif scored["as_of"] != day:  # older scores would count invoices paid since; newer ones leak
     st.caption(
-        f"Open amounts by the week (from Monday) of their expected payment date, from the risk "
-        f"scores as of {scored['as_of']:%d %b %Y}; items more than 120 days past due are left out."
+        f"No forecast for {day.day} {day:%b %Y}: the stored risk scores are as of "
+        f"{scored['as_of'].day} {scored['as_of']:%b %Y} (`arlens score --as-of "
+        f"{day.isoformat()}` scores this date)."
     )
+else:
+    forecast = same_currency(risk_query("expected_collections", as_of=day, weeks=8, currency=cur))
+    scores_date = f"{scored['as_of'].day} {scored['as_of']:%b %Y}"
+    if forecast is None or not (forecast["expected_amount"].fillna(0) > 0).any():
+        st.caption(f"No open invoice in the risk scores as of {scores_date} is expected to be paid in the 8 weeks after this date.")  # fmt: skip
+    else:
+        weeks = forecast.assign(week=[f"{d.day} {d:%b}" for d in forecast["week_start"]])
+        st.plotly_chart(charts.bars(weeks, "week", "expected_amount", cur), key="cash_forecast")
+        st.caption(
+            f"Open amounts by the week (from Monday) of their expected payment date, from the risk "
+            f"scores as of {scores_date}; items more than 120 days past due are left out."
+        )

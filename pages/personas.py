@@ -10,7 +10,7 @@ from arlens.store import Store
 from models import personas
 from ui.data import data_version, db_path, require_data, stop_if_empty
 from ui.filters import as_of, currency, filters
-from ui.format import money, percent
+from ui.format import money, percent, table
 
 COLOURS = {personas.PROMPT: "#1a9850", personas.ON_TIME: "#91cf60", personas.STRETCHER: "#2b6cb0",
            personas.DISORGANISED: "#9333ea", personas.STRAINED: "#fc8d59",
@@ -24,30 +24,51 @@ DOTS = {
     personas.DETERIORATING: "red",
     personas.NEW: "gray",
 }  # the cards' markdown colours
+LABELS = {feature: label for feature, (label, _) in personas.FEATURE_LABELS.items()}
 
 
 @st.cache_data(show_spinner="Clustering payment behaviour…", max_entries=16)
 def run(db: str, version: int, day: dt.date):
-    """Personas, moves, quarter-end history and model quality at `day`, until the data changes."""
+    """Personas, moves, quarter-end history and model quality at `day` (or the one line saying
+    what the data lacks), until the data changes."""
     with Store.open(db, read_only=True) as store:
-        result = personas.analyse(store, day)
-    return result.personas, result.migrations, result.history, personas.run_metrics(result)
+        try:
+            result = personas.analyse(store, day)
+        except personas.PersonaDataError as error:
+            return None, str(error)
+    return (result.personas, result.migrations, result.history, personas.run_metrics(result)), None
 
 
 st.title("Customer personas")
 require_data()
 day, cur, where = as_of(), currency(), filters()
-everyone, moves, history, quality = run(str(db_path()), data_version(), day)
+computed, problem = run(str(db_path()), data_version(), day)
+if computed is None:
+    st.info(f"No personas as of {day:%d %B %Y}: {problem[:1].upper()}{problem[1:]}.")
+    st.stop()
+everyone, moves, history, quality = computed
 shown = personas.apply_filters(everyone, where)
 stop_if_empty(shown, "customers with invoices")
+shown = shown.assign(
+    name=shown["name"].astype(object).where(shown["name"].notna(), shown["customer_id"])
+)
 moves = moves[moves["customer_id"].isin(shown["customer_id"])]
+moves = moves.assign(
+    name=moves["name"].astype(object).where(moves["name"].notna(), moves["customer_id"])
+)
 warning = moves[moves["worse"] & (moves["quarter_end"] == day)]
 
-fit = (f"{quality['k']} clusters by KMeans, silhouette {quality['silhouette']:.2f}, bootstrap "
-       f"stability ARI {quality['stability_ari_mean']:.2f} (min {quality['stability_ari_min']:.2f})"
+
+def _two(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
+fit = (f"{quality['k']} clusters by KMeans, silhouette {_two(quality['silhouette'])}, bootstrap "
+       f"stability ARI {_two(quality['stability_ari_mean'])} "
+       f"(min {_two(quality['stability_ari_min'])})"
        if quality["k"] else "too few customers to cluster: each is named by the rules")  # fmt: skip
-st.caption(f"As of {day:%d %B %Y} · {cur} · {fit}. Personas are fitted on all customers; the "
-           "sidebar filters choose whom to show.")  # fmt: skip
+st.caption(f"As of {day:%d %B %Y}{f' · {cur}' if cur else ''} · {fit}. Personas are fitted on all "
+           "customers; the sidebar filters choose whom to show.")  # fmt: skip
 cols = st.columns(4)
 cols[0].metric("Customers", f"{len(shown):,}", border=True)
 cols[1].metric("Personas", f"{shown['persona'].nunique()}", border=True)
@@ -61,40 +82,58 @@ cards = st.columns(3)
 for i, card in enumerate(summary.to_dict("records")):
     with cards[i % 3].container(border=True):
         st.markdown(f"**:{DOTS[card['persona']]}[:material/circle:] {card['persona']}**")
-        st.caption(f"{card['customers']:,} customers · {percent(card['share_of_ar'])} of AR · "
+        n = card["customers"]
+        st.caption(f"{n:,} customer{'' if n == 1 else 's'} · {percent(card['share_of_ar'])} of AR · "
                    f"{percent(card['share_of_past_due'])} of past due")  # fmt: skip
         st.markdown(card["description"] or "")
         st.markdown(f"**Strategy.** {card['strategy']}  \n**Credit.** {card['credit_action']}")
 
 st.subheader("Map of payment behaviour")
-order = [p for p in personas.SEVERITY if p in set(shown["persona"])]
-fig = px.scatter(
-    shown, x="pca_x", y="pca_y", color="persona", color_discrete_map=COLOURS,
-    category_orders={"persona": order}, hover_name="name",
-    hover_data={"customer_id": True, "mean_days_late": ":.1f", "dispute_rate": ":.0%",
-                "past_due_share": ":.0%", "trend_days_late": ":.1f", "pca_x": False, "pca_y": False},
-    labels={"pca_x": "principal component 1", "pca_y": "principal component 2", "persona": ""},
-)  # fmt: skip
-fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h"))
-st.plotly_chart(fig, key="persona_map")
-st.caption("Each dot is a customer; nearby dots pay alike (PCA of the scaled behaviour features).")
+if quality["pca_explained_variance"]:
+    order = [p for p in personas.SEVERITY if p in set(shown["persona"])]
+    fig = px.scatter(
+        shown.rename(columns=LABELS), x="pca_x", y="pca_y", color="persona",
+        color_discrete_map=COLOURS, category_orders={"persona": order}, hover_name="name",
+        hover_data={"customer_id": True, LABELS["mean_days_late"]: ":.1f",
+                    LABELS["dispute_rate"]: ":.0%", LABELS["past_due_share"]: ":.0%",
+                    LABELS["trend_days_late"]: ":.1f", "pca_x": False, "pca_y": False},
+        labels={"pca_x": "principal component 1", "pca_y": "principal component 2", "persona": "",
+                "customer_id": "Customer id"},
+    )  # fmt: skip
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h"))
+    st.plotly_chart(fig, key="persona_map")
+    st.caption(
+        "Each dot is a customer; nearby dots pay alike (PCA of the scaled behaviour features)."
+    )
+else:
+    st.info("The map needs at least 3 customers with enough payment history to place them.")
 
 st.subheader("Early warning: moved to a worse persona since the last quarter-end")
-columns = {"name": "Customer", "customer_id": "Id", "from_persona": "Was", "to_persona": "Now",
-           "from_date": st.column_config.DateColumn("Since"),
-           "past_due": st.column_config.NumberColumn("Past due", format="accounting"),
-           "open_ar": st.column_config.NumberColumn("Open AR", format="accounting")}  # fmt: skip
+MOVE_COLUMNS = {"name": ("Customer", "text"), "customer_id": ("Customer id", "text"),
+                "from_persona": ("Was", "text"), "to_persona": ("Now", "text"),
+                "from_date": ("Since", "date"), "past_due": ("Past due", "money"),
+                "open_ar": ("Open AR", "money")}  # fmt: skip
+MONEY = st.column_config.NumberColumn(format="accounting")
+PINNED = {"Customer": st.column_config.TextColumn(pinned=True)}
 if warning.empty:
     st.info("Nobody moved to a worse persona since the last quarter-end.")
 else:
-    st.dataframe(warning[list(columns)], hide_index=True, key="persona_warning",
-                 column_config=columns)  # fmt: skip
+    st.dataframe(table(warning, MOVE_COLUMNS), hide_index=True, key="persona_warning",
+                 column_config=PINNED | {"Past due": MONEY, "Open AR": MONEY})  # fmt: skip
 with st.expander("Every move over the last four quarters"):
-    st.dataframe(moves, hide_index=True, key="persona_moves",
-                 column_config={**columns, "quarter_end": st.column_config.DateColumn("To")})  # fmt: skip
+    if moves.empty:
+        st.caption("No customer changed persona between these quarter-ends.")
+    else:
+        every = moves.assign(direction=moves["worse"].map({True: "worse", False: "not worse"}))
+        st.dataframe(
+            table(every, MOVE_COLUMNS | {"quarter_end": ("To", "date"),
+                                         "direction": ("Direction", "text")}),
+            hide_index=True, key="persona_moves",
+            column_config=PINNED | {"Past due": MONEY, "Open AR": MONEY},
+        )  # fmt: skip
 
 st.subheader("Look up a customer")
-labels = (shown["name"].fillna(shown["customer_id"]) + " · " + shown["customer_id"]).tolist()
+labels = (shown["name"] + " · " + shown["customer_id"]).tolist()
 pick = st.selectbox("Customer", range(len(shown)), format_func=lambda i: labels[i],
                     key="persona_customer")  # fmt: skip
 row = shown.iloc[pick]
@@ -104,11 +143,22 @@ st.markdown(f"{row['description']}  \n**Strategy.** {row['strategy']}  \n"
 path = history[history["customer_id"] == row["customer_id"]]
 st.caption("At each quarter-end: " + " → ".join(
     f"{d:%b %Y}: {p}" for d, p in zip(path["date"], path["persona"], strict=True)))  # fmt: skip
-features = pd.DataFrame({"feature": list(personas.PROFILE_FEATURES),
-                         "value": [row[f] for f in personas.PROFILE_FEATURES]})  # fmt: skip
+features = pd.DataFrame({
+    "Behaviour": [LABELS[f] for f in personas.PROFILE_FEATURES],
+    "Value": [personas.feature_value(f, row[f], row["currency"]) for f in personas.PROFILE_FEATURES],
+})  # fmt: skip
 st.dataframe(features, hide_index=True, key="persona_features")
 
 with st.expander("Model quality"):
-    st.dataframe(pd.DataFrame(quality["scores"]), hide_index=True, key="persona_scores")
-    st.caption(f"Chosen k = {quality['k']} (best silhouette). Stability: adjusted Rand index between "
-               f"the model and {quality['bootstrap_resamples']} refits on bootstrap resamples.")  # fmt: skip
+    scores = pd.DataFrame(quality["scores"], columns=["k", "silhouette", "bic"])
+    if scores.empty:
+        st.caption(
+            "No clustering: too few customers with enough history; each is named by the rules."
+        )
+    else:
+        st.dataframe(table(scores, {"k": ("Clusters (k)", "count"),
+                                    "silhouette": ("Silhouette", "text"), "bic": ("BIC", "text")}),
+                     hide_index=True, key="persona_scores")  # fmt: skip
+        st.caption(f"Chosen k = {quality['k']} (best silhouette). Stability: adjusted Rand index "
+                   f"between the model and {quality['bootstrap_resamples']} refits on bootstrap "
+                   "resamples.")  # fmt: skip

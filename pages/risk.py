@@ -1,4 +1,7 @@
-"""Late-payment risk: which open invoices will be paid late, and how far to trust the model."""
+"""Late-payment risk: which open invoices will be paid late, and how far to trust the model.
+
+The model is this store's own (its model folder beside the database file); the scores shown are
+those computed for the sidebar date or before it, never later ones."""
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -7,9 +10,10 @@ import streamlit as st
 from arlens.store import Store, StoreError
 from models import risk
 from models.risk_eval import METRIC_NAMES, METRICS
+from ui import charts
 from ui.data import db_path, open_for_import, require_data
 from ui.filters import as_of, currency
-from ui.format import money, percent
+from ui.format import money, percent, table
 
 SCORERS = {
     "model": "Model",
@@ -22,7 +26,7 @@ LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
 st.title("Late-payment risk")
 require_data()
 day, cur = as_of(), currency()
-model_dir = risk.resolve_model_dir()
+model_dir = risk.resolve_model_dir(db=db_path())
 
 with Store.open(db_path(), read_only=True) as store:
     try:
@@ -30,8 +34,8 @@ with Store.open(db_path(), read_only=True) as store:
     except risk.ModelError as error:
         card, problem = None, str(error)
     info = risk.scores_info(store)
-    ranked = risk.ranked_invoices(store, cur, limit=500) if info else None
-    spread = risk.score_distribution(store, cur) if info else None
+    ranked = risk.ranked_invoices(store, cur, limit=500, as_of=day) if info else None
+    spread = risk.score_distribution(store, cur, as_of=day) if info else None
 
 
 def run(cutoff=None, grace_days=None, train: bool = True) -> None:
@@ -66,9 +70,9 @@ def retrain_form() -> None:
 
 if card is None:
     st.info(
-        "No late-payment model yet. Train one here (about a minute for a million invoices), or "
-        "from a shell: `arlens train` then `arlens score`."
-        + (f"\n\nThe saved model cannot be used: {problem}" if problem else "")
+        "No late-payment model for this store yet. Train one here (about a minute for a million "
+        "invoices), or from a shell: `arlens train` then `arlens score`."
+        + (f"\n\nThe saved model cannot be used: {problem}." if problem else "")
     )
     retrain_form()
     st.stop()
@@ -77,20 +81,26 @@ if card["stale"]:
     st.warning(f"The model is stale: {card['stale_reason']}.")
 test, train = card["test"], card["train"]
 st.caption(
-    f"Model {card['model_version']} · late = paid more than {card['grace_days']} days after due · "
-    f"trained on {train['invoices']:,} invoices issued before {card['cutoff']}, tested on "
-    f"{test['invoices']:,} issued from then to {card['data_end']} ({percent(test['late_share'])} late)."
+    f"Model {card['model_version']}, trained on this store · late = paid more than "
+    f"{card['grace_days']} days after due · trained on {train['invoices']:,} invoices issued "
+    f"before {card['cutoff']}, tested on {test['invoices']:,} issued from then to "
+    f"{card['data_end']} ({percent(test['late_share'])} late)."
 )
 
 st.subheader("How good is it?")
-table = pd.DataFrame({SCORERS[s]: [card["metrics"][s][m] for m in METRICS] for s in SCORERS},
-                     index=[METRIC_NAMES[m] for m in METRICS])  # fmt: skip
-st.dataframe(table, key="risk_metrics", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table})  # fmt: skip
+quality = pd.DataFrame(
+    {SCORERS[s]: [card["metrics"][s][m] for m in METRICS] for s in SCORERS},
+    index=[METRIC_NAMES[m] for m in METRICS],
+)
+st.dataframe(quality.map(lambda v: "–" if v is None or pd.isna(v) else f"{v:.3f}"),
+             key="risk_metrics")  # fmt: skip
 for metric, reason in card["refused"].items():
     st.caption(f"{METRIC_NAMES[metric]} not reported: {reason}.")
 
 left, right = st.columns(2)
 curves = card.get("curves") or {}
+if not curves:
+    st.caption("No calibration or ROC curves: the test set is too small to draw them.")
 if curves:
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect",
                                line=dict(color="#d1d5db", dash="dot")))  # fmt: skip
@@ -120,49 +130,64 @@ left, right = st.columns(2)
 importance = pd.DataFrame(card["feature_importance"])
 if not importance.empty:
     top = importance.head(15).iloc[::-1]
-    fig = go.Figure(
-        go.Bar(x=top["importance"], y=top["feature"], orientation="h", marker_color="#2b6cb0")
-    )
+    names = top["feature"].str.replace("_", " ").str.capitalize()
+    fig = go.Figure(go.Bar(x=top["importance"], y=names, orientation="h", marker_color="#2b6cb0"))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
     fig.update_xaxes(title="drop in ROC AUC when shuffled")
     left.markdown("**Feature importance**")
     left.plotly_chart(fig, key="risk_importance")
 else:
     left.caption(f"Feature importance {card['feature_importance_note']}.")
+fig = None
 if spread is not None and len(spread):
     fig = go.Figure(go.Bar(x=spread["p_from"] + 0.025, y=spread["invoices"], width=0.045, marker_color="#d97706"))  # fmt: skip
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
     fig.update_xaxes(title="P(late)", tickformat=".0%", range=[0, 1])
     fig.update_yaxes(title="open invoices")
-    right.markdown("**Scores of open invoices not yet late**")
-    right.plotly_chart(fig, key="risk_distribution")
+right.markdown("**Scores of open invoices not yet late**")
+charts.show(fig, f"No open invoice not yet late was scored as of {day:%d %b %Y} or before.",
+            key="risk_distribution", where=right)  # fmt: skip
 
-st.subheader("Open invoices by expected loss")
+AT_RISK = "Amount at risk of late payment"
+st.subheader(f"Open invoices by {AT_RISK.lower()}")
 if info is None:
     st.info("The open invoices have not been scored yet.")
+elif info["as_of"] > day:
+    st.info(
+        f"No scores for {day:%d %B %Y}: the stored scores are as of {info['as_of']:%d %B %Y}, "
+        "after it (a view at a date never uses later scores). Score as of this date to see them."
+    )
 else:
     st.caption(
-        f"Scored as of {info['as_of']:%d %B %Y} with model {info['model_version']}"
+        f"Scored as of {info['as_of']:%d %B %Y}"
+        + (f" (before {day:%d %B %Y}: the invoices open then)" if info["as_of"] < day else "")
+        + f" with model {info['model_version']}"
         + (" (a stale model)" if info["stale_model"] else "")
         + (" · data changed since: score again" if not info["current"] else "")
-        + ". Expected loss = open amount × P(late); P(late) is 1 once an invoice is past due."
+        + f". {AT_RISK} = open amount × P(late); P(late) is 1 once an invoice is past due. "
+        "Not an expected credit loss (Bad-debt exposure page)."
     )
-    if info["as_of"] != day and st.button(f"Score as of {day:%d %b %Y}", key="risk_rescore"):
-        run(train=False)
+if info is not None and info["as_of"] != day and st.button(f"Score as of {day:%d %b %Y}", key="risk_rescore"):  # fmt: skip
+    run(train=False)
+if ranked is not None and len(ranked):
+    shown = table(ranked.assign(p_late=ranked["p_late"] * 100), {
+        "invoice_id": ("Invoice", "text"), "name": ("Customer", "text"),
+        "customer_id": ("Customer id", "text"), "currency": ("Currency", "text"),
+        "due_date": ("Due", "date"), "days_past_due": ("Days past due", "count"),
+        "open_amount": ("Open", "money"), "p_late": ("P(late) (%)", "percent"),
+        risk.AT_RISK: (AT_RISK, "money"), "expected_payment_date": ("Expected payment", "date"),
+        "reasons": ("Why", "text"),
+    })  # fmt: skip
     st.dataframe(
-        ranked, hide_index=True, key="risk_ranked",
+        shown, hide_index=True, key="risk_ranked",
         column_config={
-            "invoice_id": "Invoice", "customer_id": "Customer id", "name": "Customer",
-            "currency": "Currency", "due_date": st.column_config.DateColumn("Due"),
-            "days_past_due": "Days past due",
-            "open_amount": st.column_config.NumberColumn("Open", format="accounting"),
-            "p_late": st.column_config.ProgressColumn("P(late)", min_value=0.0, max_value=1.0, format="percent"),
-            "expected_loss": st.column_config.NumberColumn("Expected loss", format="accounting"),
-            "expected_payment_date": st.column_config.DateColumn("Expected payment"), "reasons": "Why",
+            "Invoice": st.column_config.TextColumn(pinned=True),
+            "Open": st.column_config.NumberColumn(format="accounting"),
+            "P(late) (%)": st.column_config.ProgressColumn(min_value=0.0, max_value=100.0, format="%.0f%%"),
+            AT_RISK: st.column_config.NumberColumn(format="accounting"),
         },
     )  # fmt: skip
-    if len(ranked):
-        st.caption(f"Largest: {money(ranked['expected_loss'].iloc[0], cur)} on invoice {ranked['invoice_id'].iloc[0]}.")  # fmt: skip
+    st.caption(f"Largest: {money(ranked[risk.AT_RISK].iloc[0], cur, 2)} on invoice {ranked['invoice_id'].iloc[0]}.")  # fmt: skip
 
 st.subheader("Retrain")
 st.caption("Train again on the current data, then score the open invoices as of the sidebar date.")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from arlens.exports import neutralise_text, to_csv_bytes, to_excel_bytes
+from arlens.metrics import CURRENCY_SYMBOLS, worklist_sheet
 from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
@@ -20,48 +21,65 @@ st.caption(f"{len(work):,} customers with past due on {day:%d %B %Y}, most valua
            "(Σ open amount × days past due).")  # fmt: skip
 
 
+def plural(n, noun: str) -> str:
+    return f"{int(n):,} {noun}{'' if int(n) == 1 else 's'}"
+
+
 def call_sheet(row: pd.Series) -> None:
     """The one sentence, the one or two largest past-due invoices, promises: no more."""
     with st.container(border=True):
-        st.markdown(f"**{row['name'] or row['customer_id']}** · {row['customer_id']}")
+        named = row["name"] != row["customer_id"]  # a missing name is the id (worklist query)
+        st.markdown(f"**{row['name']}** · {row['customer_id']}" if named else f"**{row['name']}**")
         st.markdown(f"### {row['summary']}")
         if isinstance(row["persona"], str):
-            st.caption(f"**{row['persona']}** · {row['strategy']}")
+            strategy = row["strategy"] if isinstance(row["strategy"], str) else ""
+            st.caption(" · ".join(part for part in (f"**{row['persona']}**", strategy) if part))
         invoices = [
-            f"Invoice **{row[f'invoice_{n}']}** — {money(row[f'invoice_{n}_amount'], cur, 2)}, "
+            f"Invoice **{row[f'invoice_{n}']}** — {money(row[f'invoice_{n}_amount'], row['currency'], 2)}, "
             f"due {row[f'invoice_{n}_due']:%d %b %Y}"
             for n in (1, 2)
             if pd.notna(row[f"invoice_{n}"])
-        ]
+        ]  # fmt: skip
         st.markdown("\n".join(f"- {line}" for line in invoices))
         notes = []
-        if row["open_promises"]:
+        if row["open_promises"] and pd.notna(row["next_promised_date"]):
             notes.append(f"Promised to pay by {row['next_promised_date']:%d %b %Y}")
         if row["broken_promises_90d"]:
-            notes.append(f"{row['broken_promises_90d']} broken promise(s) in the last 90 days")
+            notes.append(
+                f"{plural(row['broken_promises_90d'], 'broken promise')} in the last 90 days"
+            )
         if notes:
             st.caption(" · ".join(notes))
 
 
+# Readable headers for the table and the downloads (the optional columns only when filled).
+export = worklist_sheet(work)
+code = f" ({cur})" if cur else ""
+symbol = CURRENCY_SYMBOLS.get(cur or "", f"{cur} " if cur else "")
+shown = ["Customer", "Id", "What to say", "Persona", "Past due", "Oldest (days)", "Open promises",
+         "Broken promises (90 days)", "Risk score", "Priority"]  # fmt: skip
+grid = export[[c for c in shown if c in export]].rename(columns={"Past due": f"Past due{code}"})
+for label in grid.columns:  # the grid shows a missing cell as "None": say "–" instead
+    if grid[label].isna().any():
+        grid[label] = ["–" if pd.isna(v) else f"{v:,.2f}" if isinstance(v, float) else str(v)
+                       for v in grid[label].astype(object)]  # fmt: skip
 # Neutralised as shown: the table's own toolbar download writes these cells (DESIGN.md §3).
-table = neutralise_text(work[["customer_id", "name", "summary", "persona", "past_due", "max_days_past_due", "open_promises",
-              "broken_promises_90d", "priority"]])  # fmt: skip
 picked = st.dataframe(
-    table, hide_index=True, key="worklist_table", on_select="rerun", selection_mode="single-row",
+    neutralise_text(grid), hide_index=True, key="worklist_table", on_select="rerun",
+    selection_mode="single-row",
     column_config={
-        "customer_id": "Id", "name": "Customer", "summary": "Summary", "persona": "Persona",
-        "past_due": st.column_config.NumberColumn("Past due", format="accounting"),
-        "max_days_past_due": "Oldest (days)", "open_promises": "Open promises",
-        "broken_promises_90d": "Broken (90 d)",
-        "priority": st.column_config.NumberColumn("Priority", format="compact"),
+        "Customer": st.column_config.TextColumn(pinned=True), "Id": st.column_config.TextColumn(pinned=True),
+        "What to say": st.column_config.TextColumn(width="large"),
+        f"Past due{code}": st.column_config.NumberColumn(format=f"{symbol}%,.0f"),
+        "Risk score": st.column_config.NumberColumn(format="%.2f"),
+        "Priority": st.column_config.NumberColumn(format="compact"),
     },
 )  # fmt: skip
 
-
 left, right = st.columns(2)
 # Built only when a button is clicked (on 1M invoices it takes a second).
-left.download_button("Download CSV", lambda: to_csv_bytes(work), "worklist.csv", "text/csv", key="worklist_csv")  # fmt: skip
-right.download_button("Download Excel", lambda: to_excel_bytes(work, "Worklist"), "worklist.xlsx",
+left.download_button("Download CSV", lambda: to_csv_bytes(export), "worklist.csv", "text/csv", key="worklist_csv")  # fmt: skip
+right.download_button("Download Excel", lambda: to_excel_bytes(export, "Worklist"), "worklist.xlsx",
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="worklist_xlsx")  # fmt: skip
 
 if work["persona"].isna().all():

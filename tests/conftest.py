@@ -48,6 +48,16 @@ def sample_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def minimal_db(tmp_path_factory) -> Path:
+    """The minimal register (invoice number, customer id, invoice/due/settled dates, amount,
+    dispute flag, country code; nothing else) imported once per test session."""
+    path = tmp_path_factory.mktemp("minimal") / "arlens.duckdb"
+    with Store.open(path) as s:
+        import_file(s, DATA / "minimal" / "invoices.csv", "invoices")
+    return path
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     def _copy(path: Path) -> Path:

@@ -15,6 +15,7 @@ as NaN/NaT/None.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,6 @@ GROUP_COLUMNS = {
 }
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 _NONE = "\x00none"  # stands for a missing group value while grouping
-HOLD_REASONS = ("over limit", "over 60 days past due", "2+ broken promises in 90 days")
 
 
 class Ledger(dict):
@@ -507,14 +507,16 @@ def kpis(ledger, as_of, window_days=90, filters=None) -> pd.DataFrame:
         lo, hi = _countback_month(day, k)
         months.append(((hi - lo).days, _credit_sales(book, lo, hi, filters)))
     records = []
-    # A row per currency with open AR at D (one with only credit sales has nothing to measure).
-    for currency in sorted(open_ar.index):
+    # A row per currency invoiced (invoices, debit memos) by D: a fully collected one keeps its
+    # row, with DSO, best possible DSO, ADD and countback DSO 0.
+    billed = _keep(book.docs[book.docs["invoice_date"] <= day], book, filters)["currency"]
+    for currency in sorted(set(open_ar.index) | set(billed.dropna())):
         ar = int(open_ar.get(currency, 0))
         cur = int(current.get(currency, 0))
         pd_ = int(past_due.get(currency, 0))
         cs = int(sales.get(currency, 0))
-        dso = ar / cs * window_days if cs else np.nan
-        best = cur / cs * window_days if cs else np.nan
+        dso = 0.0 if ar == 0 else (ar / cs * window_days if cs else np.nan)
+        best = 0.0 if ar == 0 else (cur / cs * window_days if cs else np.nan)
         remaining = ar
         countback = 0.0
         for days, month_sales in months:
@@ -691,50 +693,114 @@ def _open_promises(book: _Book, day: pd.Timestamp) -> pd.Series:
     return waiting.groupby("customer_id").size()
 
 
-def credit_review(ledger, as_of, filters=None) -> pd.DataFrame:
+def _half_up(value: Fraction) -> int:
+    """The nearest whole number, halves away from zero (value >= 0 here)."""
+    return int(value + Fraction(1, 2))
+
+
+def _percent_text(part: int, whole: int) -> str:
+    return f"{_half_up(Fraction(part * 100, whole)):,}%"
+
+
+def _noun(n: int, singular: str) -> str:
+    return f"{n:,} {singular}" + ("" if n == 1 else "s")
+
+
+def credit_review(
+    ledger,
+    as_of,
+    filters=None,
+    hold_days=90,
+    hold_share=0.5,
+    hold_min_amount=5000,
+    hold_broken_promises=3,
+    hold_utilisation=1.0,
+) -> pd.DataFrame:
+    """README "Credit review", worked per customer in integer cents and exact fractions.
+
+    Rows: customers that pass the filters (a currency filter means the customer's currency) and
+    have a limit or any open document. Exposure counts only documents in the customer's currency.
+    """
     book = _book(ledger)
     day = _ts(as_of)
-    docs = _open_docs(book, day, filters)
-    late = docs[docs["days_past_due"] > 0]
-    customers = book.customers
-    with_limit = _keep(customers[customers["credit_limit"].notna()], book, filters)
-    ids = sorted(set(with_limit["customer_id"]) | set(docs["customer_id"]))
-    exposure = docs.groupby("customer_id")["open"].sum().reindex(ids, fill_value=0)
-    past_due = late.groupby("customer_id")["open"].sum().reindex(ids, fill_value=0)
-    max_late = late.groupby("customer_id")["days_past_due"].max().reindex(ids)  # NaN: none late
-    limit = customers["credit_limit"].reindex(ids)
-    reviewed = customers["reviewed_on"].reindex(ids)
+    share = Fraction(str(hold_share))
+    ceiling = Fraction(str(hold_utilisation))
+    floor = int(Fraction(str(hold_min_amount)) * 100)
+    customer_filters = {k: v for k, v in (filters or {}).items() if k != "currency"}
+    customers = _keep(book.customers, book, customer_filters)
+    if (filters or {}).get("currency") is not None:
+        customers = customers[customers["currency"] == filters["currency"]]
+    docs = _open_docs(book, day)
+    docs = docs[docs["customer_id"].isin(customers["customer_id"])]
+    owing = set(docs["customer_id"])
+    broken = _broken_promises(book, day)
     pay = book.payments[book.payments["payment_date"] <= day]
-    last_payment = pay.groupby("customer_id")["payment_date"].max().reindex(ids)
-    broken = _broken_promises(book, day).reindex(ids, fill_value=0)
-    over = limit.notna() & (exposure > limit)
-    reasons = [
-        "; ".join(
-            reason
-            for reason, applies in zip(HOLD_REASONS, (o, m > 60, b >= 2), strict=True)
-            if applies
+    last_paid = pay.groupby("customer_id")["payment_date"].max()
+    cutoff = day - pd.DateOffset(months=24)
+    rows = []
+    for cid in sorted(customers["customer_id"]):
+        c = book.customers.loc[cid]
+        limit = None if pd.isna(c["credit_limit"]) else int(c["credit_limit"])
+        if limit is None and cid not in owing:
+            continue
+        mine = docs[docs["customer_id"] == cid]
+        other = mine[mine["currency"] != c["currency"]]
+        mine = mine[mine["currency"] == c["currency"]]
+        exposure = int(mine["open"].sum())
+        late_docs = mine[mine["days_past_due"] > 0]
+        past_due = int(late_docs["open"].sum())
+        very_late = int(mine.loc[mine["days_past_due"] > hold_days, "open"].sum())
+        n_broken = int(broken.get(cid, 0))
+        for_limit = limit is not None and exposure > limit * ceiling
+        needed = share * exposure / (2 if n_broken >= hold_broken_promises else 1)
+        for_lateness = very_late > 0 and very_late >= floor and very_late >= needed
+        hold = for_limit or for_lateness
+        reasons = []
+        if hold and for_limit:
+            reasons.append(
+                f"exposure {format_money(c['currency'], exposure)} on a limit of 0"
+                if limit == 0
+                else f"exposure {_percent_text(exposure, limit)} of the limit"
+            )
+        if hold and for_lateness:
+            reasons.append(
+                f"{format_money(c['currency'], very_late)} over {hold_days} days past due "
+                f"({_percent_text(very_late, exposure)} of exposure)"
+            )
+        if hold and n_broken >= hold_broken_promises:
+            reasons.append(f"{_noun(n_broken, 'broken promise')} in 90 days")
+        paid = last_paid.get(cid)
+        above_limit = exposure - limit if limit is not None else 0
+        rows.append(
+            {
+                "customer_id": cid,
+                "exposure": exposure / 100.0,
+                "credit_limit": np.nan if limit is None else limit / 100.0,
+                "utilisation": exposure / limit if limit else np.nan,
+                "over_limit": limit is not None and exposure > limit,
+                "no_limit": limit is None,
+                "stale_review": limit is not None
+                and (pd.isna(c["reviewed_on"]) or c["reviewed_on"] < cutoff),
+                "days_since_last_payment": np.nan if paid is None else float((day - paid).days),
+                "past_due": past_due / 100.0,
+                "seriously_late": very_late / 100.0,
+                "max_days_past_due": (
+                    float(late_docs["days_past_due"].max()) if len(late_docs) else np.nan
+                ),
+                "broken_promises_90d": n_broken,
+                "open_in_other_currencies": len(other),
+                "at_risk": max(past_due, above_limit) / 100.0,
+                "hold_for_limit": for_limit,
+                "hold_for_lateness": for_lateness,
+                "hold": hold,
+                "hold_reasons": "; ".join(reasons),
+            }
         )
-        for o, m, b in zip(over, max_late.fillna(0), broken, strict=True)
-    ]
-    out = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "exposure": exposure.to_numpy() / 100.0,
-            "credit_limit": limit.to_numpy() / 100.0,
-            "utilisation": (exposure / limit.where(limit != 0)).to_numpy(),
-            "over_limit": over.to_numpy(dtype=bool),
-            "stale_review": (
-                reviewed.isna() | (reviewed < day - pd.DateOffset(months=24))
-            ).to_numpy(dtype=bool),
-            "days_since_last_payment": (day - last_payment).dt.days.to_numpy(dtype="float64"),
-            "past_due": past_due.to_numpy() / 100.0,
-            "max_days_past_due": max_late.to_numpy(dtype="float64"),
-            "broken_promises_90d": broken.to_numpy(dtype="int64"),
-            "hold": [bool(r) for r in reasons],
-            "hold_reasons": reasons,
-        }
-    )
-    return out
+    columns = ["customer_id", "exposure", "credit_limit", "utilisation", "over_limit", "no_limit",
+               "stale_review", "days_since_last_payment", "past_due", "seriously_late",
+               "max_days_past_due", "broken_promises_90d", "open_in_other_currencies", "at_risk",
+               "hold_for_limit", "hold_for_lateness", "hold", "hold_reasons"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 def format_money(currency: str, cents: int) -> str:
@@ -746,27 +812,42 @@ def format_money(currency: str, cents: int) -> str:
     return f"{sign}{prefix}{units:,}"
 
 
-def summary_sentence(currency: str, past_due: int, over: dict[int, int]) -> str:
-    """The largest threshold (90, 60, 30 days) beyond which at least half of `past_due` (cents)
-    sits; `over[t]` is the past due more than t days past due."""
-    for threshold in (90, 60, 30):
-        if 2 * over[threshold] >= past_due:
-            return f"{format_money(currency, over[threshold])} is over {threshold} days past due"
-    return f"{format_money(currency, past_due)} is past due"
+def collectors_sentence(currency: str, by_bucket: list[tuple[int, int]]) -> tuple:
+    """DESIGN.md §4, read literally. `by_bucket`: (first day, past due in cents) of each past-due
+    bucket, youngest first. Walk from the oldest bucket towards the youngest; the first one that
+    holds at least a fifth of the past due or at least 1,000.00 names its first day − 1 and the
+    money in it and every older bucket. The 1-30 bucket would say "over 0 days": plain "is past
+    due" instead. Returns (sentence, days or None, amount in cents or None)."""
+    total = sum(amount for _, amount in by_bucket)
+    older = 0
+    for first_day, amount in reversed(by_bucket):
+        older += amount
+        if first_day == 1:
+            break
+        if amount > 0 and (amount * 5 >= total or amount >= 100_000):
+            return (
+                f"{format_money(currency, older)} is over {first_day - 1} days past due",
+                first_day - 1,
+                older,
+            )
+    return f"{format_money(currency, total)} is past due", None, None
 
 
-def worklist(ledger, as_of, filters=None) -> pd.DataFrame:
+def worklist(ledger, as_of, filters=None, edges=DEFAULT_EDGES) -> pd.DataFrame:
     book = _book(ledger)
     day = _ts(as_of)
     docs = _open_docs(book, day, filters)
     late = docs[docs["days_past_due"] > 0].copy()
     keys = ["customer_id", "currency"]
     late["weighted"] = late["open"] * late["days_past_due"]
-    for threshold in (30, 60, 90):
-        late[f"over_{threshold}"] = late["open"].where(late["days_past_due"] > threshold, 0)
-    sums = ["open", "over_30", "over_60", "over_90", "weighted"]
-    per = late.groupby(keys, dropna=False)[sums].sum()
+    per = late.groupby(keys, dropna=False)[["open", "weighted"]].sum()
     per = per[per["open"] > 0]
+    # The past-due buckets of the Aging page and the day each starts on: 1-30 starts on day 1,
+    # the next on the day after the first edge, and so on.
+    labels = bucket_labels("due", edges)[1:]
+    first_days = [1] + [edge + 1 for edge in edges]
+    late["bucket"] = _bucket(late["days_past_due"], "due", edges)
+    in_bucket = late.groupby([*keys, "bucket"], dropna=False)["open"].sum()
     # The two largest past-due items: open amount descending, then invoice_id ascending.
     ranked = late.sort_values(
         [*keys, "open", "invoice_id"], ascending=[True, True, False, True], kind="mergesort"
@@ -780,10 +861,19 @@ def worklist(ledger, as_of, filters=None) -> pd.DataFrame:
         out[f"invoice_{n}_amount"] = top["open"].to_numpy(dtype="float64") / 100.0
         out[f"invoice_{n}_due"] = top["due_date"].to_numpy()
     out["past_due"] = out["open"] / 100.0
-    out["summary"] = [
-        summary_sentence(r.currency, r.open, {30: r.over_30, 60: r.over_60, 90: r.over_90})
+    sentences = [
+        collectors_sentence(
+            r.currency,
+            [
+                (start, int(in_bucket.get((r.customer_id, r.currency, label), 0)))
+                for start, label in zip(first_days, labels, strict=True)
+            ],
+        )
         for r in out.itertuples(index=False)
     ]
+    out["summary"] = [text for text, _, _ in sentences]
+    out["sentence_days"] = [np.nan if d is None else float(d) for _, d, _ in sentences]
+    out["sentence_amount"] = [np.nan if a is None else a / 100.0 for _, _, a in sentences]
     out["open_promises"] = out["customer_id"].map(_open_promises(book, day)).fillna(0)
     out["broken_promises_90d"] = out["customer_id"].map(_broken_promises(book, day)).fillna(0)
     out["open_promises"] = out["open_promises"].astype("int64")
@@ -794,6 +884,8 @@ def worklist(ledger, as_of, filters=None) -> pd.DataFrame:
         "currency",
         "past_due",
         "summary",
+        "sentence_days",
+        "sentence_amount",
         "invoice_1",
         "invoice_1_amount",
         "invoice_1_due",

@@ -1,4 +1,6 @@
-"""Every page in a real headless Chromium: key figures render, no error box, a screenshot each."""
+"""Every page in a real headless Chromium, on the sample and on the minimal register: no error box,
+nothing raw in its visible text or downloads (tests/page_checks.py), a screenshot each
+(tests/artifacts/<store>/<page>.png)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from page_checks import check_download, check_text
 
 from ui.navigation import PAGES
 
@@ -57,34 +60,72 @@ def start_app(db: Path, model_dir: Path | None = None):
     return url, process
 
 
+def stop_app(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+PREPARE_SAMPLE = """
+import sys
+from pathlib import Path
+from arlens.store import Store
+from models import personas, risk
+db, models = Path(sys.argv[1]), Path(sys.argv[2])
+with Store.open(db) as store:
+    day = store.value("SELECT max(invoice_date) FROM invoices")
+    risk.train(store, model_dir=models)
+    risk.score(store, day, model_dir=models)
+    personas.run_report(store, day, save=True)
+"""
+
+
 @pytest.fixture(scope="module")
-def app_url(sample_db, tmp_path_factory):
-    """The sample with a trained risk model, scores and personas: every panel has something."""
+def sample_in_preparation(sample_db, tmp_path_factory):
+    """A copy of the sample getting a trained risk model, scores and personas (every panel has
+    something), in a process of its own: it trains while the minimal register's pages run."""
     import shutil
 
-    from arlens.store import Store
-    from models import personas, risk
-
-    folder = tmp_path_factory.mktemp("browser")
-    db = folder / "sample.duckdb"
+    folder = tmp_path_factory.mktemp("browser_sample")
+    db, models = folder / "store.duckdb", folder / "models"
     shutil.copy(sample_db, db)
-    with Store.open(db) as store:
-        day = store.value("SELECT max(invoice_date) FROM invoices")
-        risk.train(store, model_dir=folder / "models")
-        risk.score(store, day, model_dir=folder / "models")
-        personas.run_report(store, day, save=True)
-    url, process = start_app(db, folder / "models")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    log = folder / "prepare.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", PREPARE_SAMPLE, str(db), str(models)],
+            cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    yield db, models, process, log
+    if process.poll() is None:
+        process.kill()
+
+
+@pytest.fixture(scope="module", params=["minimal", "sample"])
+def served(request, tmp_path_factory, sample_in_preparation):
+    """(store name, url): a server over a copy of the store. The minimal register is left as
+    its first import leaves it (no model, no personas); the sample comes fully prepared."""
+    import shutil
+
+    kind = request.param
+    if kind == "sample":
+        db, models, preparing, log = sample_in_preparation
+        assert preparing.wait(timeout=600) == 0, log.read_text(errors="replace")[-2000:]
+    else:
+        folder = tmp_path_factory.mktemp(f"browser_{kind}")
+        db, models = folder / "store.duckdb", folder / "models"
+        shutil.copy(request.getfixturevalue(f"{kind}_db"), db)
+    url, process = start_app(db, models)
+    yield kind, url
+    stop_app(process)
 
 
 @pytest.fixture
 def empty_app_url(tmp_path):
     url, process = start_app(tmp_path / "fresh.duckdb")
     yield url
-    process.terminate()
-    process.wait(timeout=10)
+    stop_app(process)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +141,16 @@ def browser():
         browser.close()
 
 
-def wait_for_app_run(page, timeout_ms: int = 60_000) -> None:
+@pytest.fixture(scope="module")
+def context(browser):
+    """One browser context for the page tests: the app's scripts and styles load once, from
+    its cache, instead of once per page (each test still opens a fresh page and session)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    yield context
+    context.close()
+
+
+def wait_for_app_run(page, timeout_ms: int = 90_000) -> None:
     """The one place that waits: the script has finished and nothing is still running."""
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
@@ -116,24 +166,56 @@ def page_url(base: str, path: str) -> str:
     return base + ("/" if path == PAGES[0][0] else f"/{slug}")
 
 
-@pytest.mark.parametrize("path, title", [(p, t) for p, t, *_ in PAGES])
-def test_page_renders_in_chromium(app_url, browser, path, title):
-    """Opens the page, finds its title and figures, no exception box; saves a screenshot."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    started = time.monotonic()
-    page.goto(page_url(app_url, path))
-    wait_for_app_run(page)
-    elapsed = time.monotonic() - started
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{Path(path).stem}.png"), full_page=True)
-    assert page.get_by_test_id("stHeading").filter(has_text=title).count() >= 1
-    assert page.get_by_test_id("stException").count() == 0
-    assert page.locator("[data-testid='stAlertContentError']").count() == 0
-    if path == "pages/overview.py":
-        values = page.get_by_test_id("stMetricValue").all_inner_texts()
-        assert values and all(v.strip() for v in values)
-    (ARTIFACTS / "timings.txt").open("a").write(f"{path}\t{elapsed:.2f}s\n")
-    page.close()
+def visible_text(page) -> str:
+    """The page's text as a reader sees it: the body's text plus what the inputs show (a
+    selectbox's chosen option lives in its input's value, not in the text)."""
+    values = page.locator("input:not([type=file]):not([type=hidden])").evaluate_all(
+        "inputs => inputs.map(i => i.value)"
+    )
+    return page.locator("body").inner_text() + "\n" + "\n".join(v for v in values if v)
+
+
+def downloads(page) -> list[tuple[str, bytes]]:
+    """Click every download button on the page; (file name, bytes) of each download."""
+    got = []
+    buttons = page.get_by_test_id("stDownloadButton")
+    for i in range(buttons.count()):
+        with page.expect_download(timeout=30_000) as info:
+            buttons.nth(i).locator("button").click()
+        download = info.value
+        got.append((download.suggested_filename, Path(download.path()).read_bytes()))
+    return got
+
+
+@pytest.mark.parametrize("path, title", [pytest.param(p, t, id=Path(p).stem) for p, t, *_ in PAGES])
+def test_page_in_chromium(served, context, path, title):
+    """Opens the page: its title, no exception or error box, nothing raw shown; a screenshot."""
+    kind, url = served
+    page = context.new_page()
+    try:
+        started = time.monotonic()
+        page.goto(page_url(url, path))
+        wait_for_app_run(page)
+        elapsed = time.monotonic() - started
+        (ARTIFACTS / kind).mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(ARTIFACTS / kind / f"{Path(path).stem}.png"), full_page=True, timeout=60_000
+        )
+        with (ARTIFACTS / "timings.txt").open("a") as log:
+            log.write(f"{kind}\t{path}\t{elapsed:.2f}s\n")
+        exceptions = page.get_by_test_id("stException").all_inner_texts()
+        assert not exceptions, exceptions[0][:300]
+        errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
+        assert not errors, errors
+        assert page.get_by_test_id("stHeading").filter(has_text=title).count() >= 1
+        check_text(visible_text(page), f"{kind} {Path(path).stem}")
+        for name, data in downloads(page):
+            check_download(data, name)
+        if path == "pages/overview.py":
+            values = page.get_by_test_id("stMetricValue").all_inner_texts()
+            assert values and all(v.strip() for v in values)
+    finally:
+        page.close()
 
 
 def test_import_through_the_browser_then_see_the_numbers(empty_app_url, browser):
@@ -156,7 +238,13 @@ def test_import_through_the_browser_then_see_the_numbers(empty_app_url, browser)
     page.get_by_test_id("stFormSubmitButton").click()
     page.get_by_test_id("stAlertContentSuccess").wait_for(timeout=60_000)
     assert "5 rows loaded, 0 rejected" in page.get_by_test_id("stAlertContentSuccess").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "data_after_import.png"), full_page=True)
+    wait_for_app_run(page)
+    picked = page.get_by_role("combobox", name="Import", exact=True).input_value()
+    assert picked.startswith("#1 · register_unusual_headers.csv → invoices"), picked
+    assert "arlens-upload" not in visible_text(page), "the upload's temporary path is not shown"
+    check_text(visible_text(page), "data after import")
+    (ARTIFACTS / "empty").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "empty" / "data_after_import.png"), full_page=True)
     page.goto(f"{empty_app_url}/?as_of=2026-03-31")
     wait_for_app_run(page)
     values = page.get_by_test_id("stMetricValue").all_inner_texts()
@@ -177,5 +265,4 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(sample_db, browser
         assert "as_of=2026-06-30" in page.url and "segment=Enterprise" in page.url
         page.close()
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_app(process)

@@ -175,9 +175,18 @@ def test_credit_review_and_hold_reasons(ledger):
         True,
     )
     assert c1.days_since_last_payment == 49  # P1 on 10 Feb; P2 (5 Apr) is after the as-of date
-    assert c1.hold_reasons == "over limit; 2+ broken promises in 90 days"
+    # Over its limit; its 2 broken promises are under the default 3 and nothing is 90+ days late.
+    assert c1.hold and c1.hold_reasons == "exposure 130% of the limit"
     assert (c2.over_limit, c2.stale_review, c2.max_days_past_due) == (False, False, 90)
-    assert c2.hold_reasons == "over 60 days past due" and c2.hold
+    # I5 is exactly 90 days past due: not *more* than 90, and 800 is under the 5,000 minimum.
+    assert (c2.seriously_late, c2.hold, c2.hold_reasons) == (0, False, "")
+    stricter = metrics.HoldRule(days=60, min_amount=500, broken_promises=2)
+    again = metrics.credit_review(ledger, D, rule=stricter).set_index("customer_id")
+    assert again.loc["C2", "hold_reasons"] == "$800 over 60 days past due (100% of exposure)"
+    assert (
+        again.loc["C1", "hold_reasons"]
+        == "exposure 130% of the limit; 2 broken promises in 90 days"
+    )
 
 
 def test_worklist_call_sheets(ledger):
@@ -201,15 +210,16 @@ def test_worklist_call_sheets(ledger):
 
 
 @pytest.mark.parametrize(
-    "past_due, over, expected",
+    "past_due, over_amount, over_days, currency, expected",
     [
-        (10_000, {30: 10_000, 60: 0, 90: 0}, "$10,000 is over 30 days past due"),
-        (800, {30: 100, 60: 0, 90: 0}, "$800 is past due"),
-        (5_000, {30: 4_000, 60: 3_000, 90: 2_500}, "$2,500 is over 90 days past due"),
+        (10_000, 10_000, 30, "USD", "$10,000 is over 30 days past due"),
+        (800, None, None, "USD", "$800 is past due"),
+        (5_000, 2_500.5, 120, "EUR", "€2,501 is over 120 days past due"),
+        (93, None, None, None, "93 is past due"),  # never "None 93 is past due"
     ],
 )
-def test_call_summary_sentence(past_due, over, expected):
-    assert metrics.call_summary(past_due, over, "USD") == expected
+def test_call_summary_sentence(past_due, over_amount, over_days, currency, expected):
+    assert metrics.call_summary(past_due, over_amount, over_days, currency) == expected
 
 
 def test_money_formats():
@@ -222,12 +232,15 @@ def test_what_if_limit_uses_the_same_rules(ledger):
         "customer_id"
     )
     assert raised.loc["C1", "over_limit"] == False  # noqa: E712 (exposure 1300 is not > 1300)
-    assert raised.loc["C1", "hold_reasons"] == "2+ broken promises in 90 days"
+    assert raised.loc["C1", "hold_reasons"] == "" and not raised.loc["C1", "hold"]
     assert raised.loc["C1", "limit_is_proposed"] and not raised.loc["C2", "limit_is_proposed"]
     lowered = metrics.credit_review(ledger, D, proposed_limits={"C2": 799.99}).set_index(
         "customer_id"
     )
-    assert lowered.loc["C2", "hold_reasons"] == "over limit; over 60 days past due"
+    assert lowered.loc["C2", "hold_reasons"] == "exposure 100% of the limit"  # 800 / 799.99
+    zero = metrics.credit_review(ledger, D, proposed_limits={"C2": 0}).set_index("customer_id")
+    assert pd.isna(zero.loc["C2", "utilisation"]) and zero.loc["C2", "over_limit"]
+    assert zero.loc["C2", "hold_reasons"] == "exposure $800 on a limit of 0"
 
 
 def test_cash_conversion_cycle_from_financials(tmp_path):

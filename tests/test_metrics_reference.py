@@ -216,10 +216,18 @@ CREDIT_KINDS = {
     "past_due": "amount",
     "max_days_past_due": "int",
     "broken_promises_90d": "int",
+    "no_limit": "bool",
+    "seriously_late": "amount",
+    "open_in_other_currencies": "int",
+    "at_risk": "amount",
+    "hold_for_limit": "bool",
+    "hold_for_lateness": "bool",
     "hold": "bool",
 }
 WORKLIST_KINDS = {
     "past_due": "amount",
+    "sentence_days": "int",
+    "sentence_amount": "amount",
     "invoice_1_amount": "amount",
     "invoice_1_due": "date",
     "invoice_2_amount": "amount",
@@ -291,7 +299,7 @@ def comparisons(case: dict) -> dict:
             CREDIT_KINDS,
         ),
         "worklist": (
-            lambda m, x: m.worklist(x, as_of, filters=filters),
+            lambda m, x: m.worklist(x, as_of, filters=filters, edges=edges),
             ["customer_id", "currency"],
             WORKLIST_KINDS,
         ),

@@ -341,7 +341,11 @@ def test_a_stale_model_is_flagged_not_silently_used(trained, tmp_path):
     with Store.open(db) as store:
         store.bump_data_version()  # what an import does
         _, card = risk.load_model(trained["models"], store)
-        assert card["stale"] and "data version" in card["stale_reason"]
+        version = trained["report"]["data_version"]
+        assert card["stale"] and card["stale_reason"].startswith(
+            f"this store's data changed since training (data version {version} then, "
+            f"{version + 1} now"
+        )
         with pytest.raises(risk.ModelError, match="stale"):
             risk.score(store, trained["as_of"], model_dir=trained["models"])
         risk.score(store, trained["as_of"], model_dir=trained["models"], allow_stale=True)
@@ -356,6 +360,65 @@ def test_a_schema_change_is_a_clear_error(trained, tmp_path):
     path.write_text(json.dumps(card))
     with Store.open(trained["db"], read_only=True) as store, pytest.raises(risk.ModelError, match="schema changed.*invoices.amount"):  # fmt: skip
         risk.load_model(tmp_path / "models", store)
+
+
+def test_the_score_summary_keeps_currencies_apart(trained):
+    """`arlens score` reports the amount at risk of late payment per currency, never one sum."""
+    with Store.open(trained["db"], read_only=True) as store:
+        per_currency = store.df(
+            "SELECT currency, sum(amount_at_risk_of_late_payment) AS at_risk FROM invoice_scores "
+            "GROUP BY currency ORDER BY currency"
+        )
+    summary = trained["scored"][risk.AT_RISK]
+    assert "expected_loss" not in trained["scored"]
+    assert list(summary) == ["EUR", "GBP", "USD"]
+    assert list(summary.values()) == [round(v, 2) for v in per_currency["at_risk"]]
+
+
+def test_scores_show_only_at_their_date_or_later(trained):
+    """A view at an earlier date than the scores gets none of them."""
+    before = trained["as_of"] - dt.timedelta(days=1)
+    with Store.open(trained["db"], read_only=True) as store:
+        assert risk.customer_risk_scores(store, as_of=before) == {}
+        assert risk.ranked_invoices(store, as_of=before).empty
+        assert risk.score_distribution(store, as_of=before).empty
+        assert risk.expected_collections(store, before).empty
+        assert len(risk.customer_risk_scores(store, as_of=trained["as_of"])) == 400
+        assert len(risk.ranked_invoices(store, as_of=trained["as_of"]))
+
+
+def test_models_live_beside_their_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("ARLENS_MODEL_DIR", raising=False)
+    db = tmp_path / "books.duckdb"
+    assert risk.resolve_model_dir(db=db) == tmp_path / "books.models"
+    assert risk.resolve_model_dir(tmp_path / "mine", db=db) == tmp_path / "mine"
+    monkeypatch.setenv("ARLENS_MODEL_DIR", str(tmp_path / "shared"))
+    assert risk.resolve_model_dir(db=db) == tmp_path / "shared"
+    with Store.memory() as store, pytest.raises(risk.ModelError, match="in-memory"):
+        monkeypatch.delenv("ARLENS_MODEL_DIR")
+        risk.resolve_model_dir(db=store)
+
+
+def test_another_stores_model_is_refused(trained, register_db):
+    """The register is another store: the sample's model neither loads nor scores there."""
+    with Store.open(register_db, read_only=True) as store, pytest.raises(risk.ModelError, match="trained on another store"):  # fmt: skip
+        risk.model_card(trained["models"], store)
+    card = json.loads((trained["models"] / risk_persist.CARD_FILE).read_text())
+    assert card["store"] == str(trained["db"].resolve()) and card["store_id"]
+
+
+OLD_SCORE_TABLES = (
+    "CREATE TABLE invoice_scores (invoice_id VARCHAR, expected_loss DOUBLE, as_of DATE);"
+    "CREATE TABLE customer_scores (customer_id VARCHAR, expected_loss DOUBLE, risk_score DOUBLE);"
+    "INSERT INTO customer_scores VALUES ('C1', 10.0, 0.5)"
+)
+
+
+def test_outdated_score_tables_are_no_scores():
+    with Store.memory() as store:
+        store.execute(OLD_SCORE_TABLES)  # an older AR Lens's "expected_loss" scores
+        assert not risk.has_scores(store) and risk.scores_info(store) is None
+        assert risk.customer_risk_scores(store) == {}
 
 
 def test_no_scores_means_empty_answers():
@@ -394,6 +457,7 @@ def test_a_plain_invoice_register_trains_and_scores(register_db, tmp_path):
     with Store.open(register_db) as store:
         assert store.table_counts()["activities"] == store.table_counts()["payments"] == 0
         report = risk.train(store, model_dir=tmp_path)
+        store.execute(OLD_SCORE_TABLES)  # scores of an older version are rebuilt, not mixed in
         result = risk.score(store, risk.data_end(store), model_dir=tmp_path)
         assert risk.has_scores(store) and len(risk.customer_risk_scores(store)) == 30
     assert report["metrics"]["model"]["roc_auc"] > 0.7
@@ -435,8 +499,11 @@ def test_page_with_a_model(monkeypatch, trained):
     assert not at.info and not at.warning
     metrics, ranked = (d.value for d in at.dataframe)
     assert list(metrics.columns) == ["Model", "Logistic baseline", "Historical late rate"]
-    assert metrics.loc["ROC AUC", "Model"] == trained["report"]["metrics"]["model"]["roc_auc"]
-    assert ranked["expected_loss"].is_monotonic_decreasing and set(ranked["currency"]) == {"USD"}
+    auc = trained["report"]["metrics"]["model"]["roc_auc"]
+    assert metrics.loc["ROC AUC", "Model"] == f"{auc:.3f}"
+    at_risk = ranked["Amount at risk of late payment"]
+    assert at_risk.is_monotonic_decreasing and set(ranked["Currency"]) == {"USD"}
+    assert (at_risk == at_risk.round(2)).all()  # money to the cent, in the download too
     assert any("Scored as of" in c.value for c in at.caption)
     assert at.button(key="risk_retrain_button")
 
@@ -445,7 +512,7 @@ def test_page_without_a_model_trains_from_its_button(monkeypatch, register_db, t
     db = tmp_path / "register.duckdb"
     shutil.copy(register_db, db)
     at = _run(_page(monkeypatch, db, tmp_path / "models", D(2026, 10, 31), {}))  # no currencies
-    assert "No late-payment model yet" in at.info[0].value
+    assert "No late-payment model for this store yet" in at.info[0].value
     at = _run(at, button="risk_retrain_button")
     assert not at.info and (tmp_path / "models" / risk_persist.CARD_FILE).exists()
     assert len(at.dataframe) == 2 and len(at.dataframe[1].value) > 0

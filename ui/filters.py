@@ -46,15 +46,17 @@ def sidebar_filters() -> None:
     currencies = values.get("currency", [])
     main = query("main_currency")
     wanted = _from_url("currency")
-    currency = st.sidebar.selectbox(
-        "Currency",
-        currencies or [None],
-        index=currencies.index(wanted)
-        if wanted in currencies
-        else (currencies.index(main) if main in currencies else 0),
-        key="currency",
-        help="Amounts are never added across currencies.",
-    )
+    currency = None
+    if currencies:  # no selectbox offering "None" when no document carries a currency
+        currency = st.sidebar.selectbox(
+            "Currency",
+            currencies,
+            index=currencies.index(wanted)
+            if wanted in currencies
+            else (currencies.index(main) if main in currencies else 0),
+            key="currency",
+            help="Amounts are never added across currencies.",
+        )
     filters = {"currency": currency} if currency else {}
     if currency:
         st.query_params["currency"] = currency

@@ -1,23 +1,29 @@
 -- Open items and aging at any as-of date. Parameters: $as_of; $basis ('due' | 'invoice');
 -- $edges (bucket upper bounds, e.g. [30, 60, 90, 120]); filters $segment, $country,
--- $salesperson, $customer, $currency (NULL = all).
+-- $salesperson, $customer, $currency (NULL = all). A document or payment without a currency
+-- (a store from before currencies were filled in) is in the home currency (settings), as in
+-- kpis.sql, so that it is neither dropped from a sum nor lost to the currency filter.
 
 -- name: open_items
 -- One row per open invoice or debit memo, plus unapplied cash and credits as negative items.
-SELECT d.doc_type AS item_type, d.invoice_id AS document_id, d.customer_id, d.currency,
-       d.invoice_date AS document_date, d.due_date, d.open_amount, d.days_past_due,
-       d.days_outstanding,
-       bucket_index(CASE WHEN $basis = 'due' THEN d.days_past_due ELSE d.days_outstanding END,
-                    $edges, $basis) AS bucket_index
-FROM open_documents($as_of) d
+WITH items AS (
+    SELECT d.doc_type AS item_type, d.invoice_id AS document_id, d.customer_id,
+           coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
+           d.invoice_date AS document_date, d.due_date, d.open_amount, d.days_past_due,
+           d.days_outstanding,
+           bucket_index(CASE WHEN $basis = 'due' THEN d.days_past_due ELSE d.days_outstanding END,
+                        $edges, $basis) AS bucket_index
+    FROM open_documents($as_of) d
+    UNION ALL
+    SELECT u.item_type, u.document_id, u.customer_id,
+           coalesce(u.currency, (SELECT value FROM settings WHERE key = 'home_currency')), u.document_date, NULL, u.open_amount,
+           NULL, NULL, -1
+    FROM unapplied_items($as_of) u
+)
+SELECT i.*
+FROM items i
 JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
-WHERE $currency IS NULL OR d.currency = $currency
-UNION ALL
-SELECT u.item_type, u.document_id, u.customer_id, u.currency, u.document_date, NULL, u.open_amount,
-       NULL, NULL, -1
-FROM unapplied_items($as_of) u
-JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
-WHERE $currency IS NULL OR u.currency = $currency
+WHERE $currency IS NULL OR i.currency = $currency
 ORDER BY currency, customer_id, document_date, document_id
 
 -- name: aging
@@ -25,13 +31,14 @@ ORDER BY currency, customer_id, document_date, document_id
 -- $group_by: customer | segment | country | salesperson | currency | none. Items are summed per
 -- customer first, so the customer filter and grouping touch one row per customer and bucket.
 WITH items AS (
-    SELECT d.customer_id, d.currency, d.open_amount,
+    SELECT d.customer_id, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, d.open_amount,
            bucket_index(CASE WHEN $basis = 'due' THEN d.days_past_due ELSE d.days_outstanding END,
                         $edges, $basis) AS bucket_index,
            d.days_past_due > 0 AS is_past_due
     FROM open_documents($as_of) d
     UNION ALL
-    SELECT customer_id, currency, open_amount, -1, false FROM unapplied_items($as_of)
+    SELECT customer_id, coalesce(currency, (SELECT value FROM settings WHERE key = 'home_currency')), open_amount, -1, false
+    FROM unapplied_items($as_of)
 ),
 per_customer AS (
     SELECT customer_id, currency, bucket_index, sum(open_amount) AS amount,
@@ -56,12 +63,12 @@ GROUP BY ALL
 -- Open amount per (month-end, currency, bucket) for every month-end in [$start, $end]; summed per
 -- customer before the customer filter is applied.
 WITH per_customer AS (
-    SELECT o.month_end, o.currency, o.customer_id,
+    SELECT o.month_end, coalesce(o.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, o.customer_id,
            bucket_index(CASE WHEN $basis = 'due' THEN o.days_past_due ELSE o.days_outstanding END,
                         $edges, $basis) AS bucket_index,
            sum(o.open_amount) AS amount
     FROM open_at_month_ends($start, $end) o
-    WHERE $currency IS NULL OR o.currency = $currency
+    WHERE $currency IS NULL OR coalesce(o.currency, (SELECT value FROM settings WHERE key = 'home_currency')) = $currency
     GROUP BY ALL
 )
 SELECT p.month_end, p.currency, p.bucket_index, sum(p.amount) AS amount
@@ -72,8 +79,8 @@ ORDER BY month_end, currency, bucket_index
 
 -- name: customer_open_invoices
 -- One customer's open invoices at $as_of, oldest due first (the Aging page's drill-down).
-SELECT d.invoice_id, d.doc_type, d.currency, d.invoice_date, d.due_date, d.amount, d.open_amount,
-       d.days_past_due
+SELECT d.invoice_id, d.doc_type, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, d.invoice_date,
+       d.due_date, d.amount, d.open_amount, d.days_past_due
 FROM open_documents($as_of) d
 WHERE d.customer_id = $customer
 ORDER BY d.due_date, d.invoice_id

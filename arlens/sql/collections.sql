@@ -1,9 +1,15 @@
 -- The collectors' worklist and call sheets. Filters as in aging.sql.
 
 -- name: worklist
--- One row per customer with past due at $as_of: past due beyond 30/60/90 days (for the one-line
--- summary), the two largest past-due invoices, open and broken promises, and the priority
--- Σ open amount × days past due (× the customer's risk score when one is given in $risk).
+-- One row per (customer, currency) with past due at $as_of: the collector's sentence, the two
+-- largest past-due invoices, open and broken promises, and the priority Σ open amount × days past
+-- due (× the customer's risk score when one is given in $risk).
+-- The sentence (DESIGN.md §4): past-due buckets are the Aging page's ($edges, e.g. [30, 60, 90,
+-- 120]: 1-30, 31-60, 61-90, 91-120, 121+). The oldest bucket after 1-30 that holds at least 20%
+-- of the customer's past due or at least 1,000 in its currency gives `sentence_days` (its first
+-- day − 1, "over 120 days") and `sentence_amount` (that bucket and the older ones); when no bucket
+-- qualifies (or only 1-30 does) both are NULL and the sentence is the whole past due.
+-- A missing customer name is the customer's id.
 WITH past_due_items AS (
     SELECT d.* FROM open_documents($as_of) d
     JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
@@ -12,9 +18,6 @@ WITH past_due_items AS (
 per_customer AS (
     SELECT customer_id, currency,
            sum(open_amount) AS past_due,
-           coalesce(sum(open_amount) FILTER (WHERE days_past_due > 30), 0) AS over_30,
-           coalesce(sum(open_amount) FILTER (WHERE days_past_due > 60), 0) AS over_60,
-           coalesce(sum(open_amount) FILTER (WHERE days_past_due > 90), 0) AS over_90,
            max(days_past_due) AS max_days_past_due,
            sum(open_amount * days_past_due) AS amount_days,
            list({'invoice_id': invoice_id, 'open_amount': open_amount, 'due_date': due_date}
@@ -22,6 +25,27 @@ per_customer AS (
     FROM past_due_items
     GROUP BY customer_id, currency
     HAVING sum(open_amount) > 0
+),
+per_bucket AS (
+    -- bucket 1 is 1-30, bucket k ≥ 2 starts the day after $edges[k - 1]
+    SELECT customer_id, currency, bucket_index(days_past_due, $edges, 'due') AS bucket,
+           sum(open_amount) AS amount
+    FROM past_due_items
+    GROUP BY ALL
+),
+with_older AS (
+    SELECT b.*, p.past_due,
+           sum(b.amount) OVER (PARTITION BY b.customer_id, b.currency ORDER BY b.bucket DESC)
+               AS this_and_older
+    FROM per_bucket b JOIN per_customer p USING (customer_id, currency)
+),
+sentence AS (
+    SELECT customer_id, currency,
+           arg_max($edges[bucket - 1], bucket) AS sentence_days,
+           arg_max(this_and_older, bucket) AS sentence_amount
+    FROM with_older
+    WHERE bucket >= 2 AND amount > 0 AND (amount * 5 >= past_due OR amount >= 1000)
+    GROUP BY customer_id, currency
 ),
 promises AS (
     SELECT customer_id,
@@ -34,20 +58,22 @@ promises AS (
     GROUP BY customer_id
 ),
 scores AS (
-    SELECT unnest($risk_customers) AS customer_id, unnest($risk_scores) AS risk_score
+    SELECT unnest($risk_customers)::VARCHAR AS customer_id,
+           unnest($risk_scores)::DOUBLE AS risk_score
 )
-SELECT p.customer_id, c.name, p.currency, p.past_due, p.over_30, p.over_60, p.over_90,
-       p.max_days_past_due,
+SELECT p.customer_id, coalesce(nullif(trim(c.name), ''), p.customer_id) AS name, p.currency,
+       p.past_due, s.sentence_days, s.sentence_amount, p.max_days_past_due,
        p.largest[1].invoice_id AS invoice_1, p.largest[1].open_amount AS invoice_1_amount,
        p.largest[1].due_date AS invoice_1_due,
        p.largest[2].invoice_id AS invoice_2, p.largest[2].open_amount AS invoice_2_amount,
        p.largest[2].due_date AS invoice_2_due,
        coalesce(pr.open_promises, 0) AS open_promises, pr.next_promised_date,
        coalesce(pr.broken_promises_90d, 0) AS broken_promises_90d,
-       s.risk_score,
-       p.amount_days * coalesce(s.risk_score, 1) AS priority
+       r.risk_score,
+       p.amount_days * coalesce(r.risk_score, 1) AS priority
 FROM per_customer p
 JOIN customers c USING (customer_id)
+LEFT JOIN sentence s ON s.customer_id = p.customer_id AND s.currency = p.currency
 LEFT JOIN promises pr USING (customer_id)
-LEFT JOIN scores s USING (customer_id)
-ORDER BY priority DESC, p.customer_id
+LEFT JOIN scores r USING (customer_id)
+ORDER BY priority DESC, p.customer_id, p.currency

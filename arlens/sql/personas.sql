@@ -12,9 +12,12 @@
 -- the tenure when shorter) and average size. Broken-promise rate: broken ÷ promises whose promised
 -- date falls in W (their outcome is known by $as_of). At $as_of, in the customer's currency: open
 -- AR, past due, share of AR past due, utilisation = open AR ÷ credit limit. Tenure = days since the
--- first invoice; days since the last payment dated ≤ $as_of (the tenure when none).
+-- first invoice; days since the last payment dated ≤ $as_of, a register's settled date counting
+-- as a payment (the tenure when none). A document
+-- without a currency is in the home currency (settings), as in aging.sql.
 WITH known AS (
-    SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, i.amount, i.currency,
+    SELECT i.invoice_id, i.customer_id, i.invoice_date, i.due_date, i.amount,
+           coalesce(i.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
            i.disputed, i.settled_on,
            i.invoice_date > $as_of::DATE - $lookback_days::INTEGER AS recent
     FROM invoices i
@@ -22,7 +25,7 @@ WITH known AS (
 ),
 customer_base AS (
     SELECT k.customer_id,
-           coalesce(any_value(c.currency), mode(k.currency)) AS currency,
+           coalesce(any_value(c.currency), mode(k.currency), (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
            any_value(c.credit_limit) AS credit_limit,
            ($as_of::DATE - min(k.invoice_date))::INTEGER AS tenure_days,
            count(*) FILTER (WHERE k.recent) AS recent_invoices,
@@ -74,12 +77,19 @@ open_ar AS (
     SELECT o.customer_id, sum(o.open_amount) AS open_ar,
            coalesce(sum(o.open_amount) FILTER (WHERE o.days_past_due > 0), 0) AS past_due
     FROM open_documents($as_of) o JOIN customer_base b USING (customer_id)
-    WHERE o.currency IS NOT DISTINCT FROM b.currency
+    WHERE coalesce(o.currency, (SELECT value FROM settings WHERE key = 'home_currency')) IS NOT DISTINCT FROM b.currency
     GROUP BY o.customer_id
 ),
 last_payment AS (
-    SELECT customer_id, max(payment_date) AS last_payment_date
-    FROM payments WHERE payment_date <= $as_of
+    -- a payment, or a register's settled date (a paid_date application): what it was paid on
+    SELECT customer_id, max(paid_on) AS last_payment_date
+    FROM (
+        SELECT customer_id, payment_date AS paid_on FROM payments WHERE payment_date <= $as_of
+        UNION ALL
+        SELECT k.customer_id, a.applied_on
+        FROM applications a JOIN known k USING (invoice_id)
+        WHERE a.source_type = 'paid_date' AND a.applied_on <= $as_of
+    ) paid
     GROUP BY customer_id
 )
 SELECT b.customer_id, c.name, c.segment, c.country, c.salesperson, b.currency,

@@ -244,7 +244,7 @@ CREATE TABLE IF NOT EXISTS invoice_scores (
     already_late          BOOLEAN NOT NULL,
     expected_days_late    DOUBLE,
     expected_payment_date DATE,              -- NULL: collection doubtful (long past due)
-    expected_loss         DOUBLE NOT NULL,   -- open amount × p_late
+    amount_at_risk_of_late_payment DOUBLE NOT NULL,  -- open amount × p_late (not a credit loss)
     reasons               VARCHAR,           -- the features that moved p_model most, as text
     explanation           JSON,              -- the same, with their effects
     as_of                 DATE NOT NULL,
@@ -259,13 +259,24 @@ CREATE TABLE IF NOT EXISTS customer_scores (
     risk_score     DOUBLE NOT NULL,   -- P(late) of the customer's next typical invoice
     open_invoices  INTEGER NOT NULL,
     open_amount    DOUBLE NOT NULL,
-    expected_loss  DOUBLE NOT NULL,
+    amount_at_risk_of_late_payment DOUBLE NOT NULL,  -- Σ open amount × p_late of its invoices
     as_of          DATE NOT NULL,
     model_version  VARCHAR NOT NULL,
     data_version   BIGINT NOT NULL,
     stale_model    BOOLEAN NOT NULL,
     scored_at      TIMESTAMP NOT NULL
 );
+
+-- name: outdated_scores
+-- Score tables of an older AR Lens (they named open amount × P(late) `expected_loss`): 1 or 0.
+SELECT count(*) > 0 FROM duckdb_columns()
+WHERE table_name IN ('invoice_scores', 'customer_scores') AND column_name = 'expected_loss'
+  AND database_name = current_database() AND schema_name = 'main'
+
+-- name: drop_score_tables
+-- Scores are derived: outdated tables are dropped and rebuilt by the next `arlens score`.
+DROP TABLE IF EXISTS invoice_scores;
+DROP TABLE IF EXISTS customer_scores;
 
 -- name: replace_scores
 -- The new scores (the registered frames new_invoice_scores, new_customer_scores) replace the last.
@@ -289,6 +300,10 @@ SELECT any_value(as_of) AS as_of, any_value(model_version) AS model_version,
        any_value(data_version) AS data_version, bool_or(stale_model) AS stale_model,
        max(scored_at) AS scored_at, count(*) AS invoices
 FROM invoice_scores
+
+-- name: scores_as_of
+-- The as-of date the stored scores were computed for.
+SELECT max(as_of) FROM invoice_scores
 
 -- name: customer_risk_scores
 -- Each scored customer's risk score (P(late) of its next invoice), for the worklist priority.
@@ -321,14 +336,14 @@ LEFT JOIN expected e ON e.week_start = w.week_start AND e.currency IS NOT DISTIN
 ORDER BY c.currency, w.week_start
 
 -- name: ranked_invoices
--- Open documents by expected loss (open amount × P(late)), largest first, in $currency
--- (NULL: every currency).
+-- Open documents by amount at risk of late payment (open amount × P(late)), largest first, in
+-- $currency (NULL: every currency).
 SELECT s.invoice_id, s.customer_id, c.name, s.currency, s.due_date, s.days_past_due,
-       s.open_amount::DOUBLE AS open_amount, s.p_late, s.expected_loss, s.expected_payment_date,
-       s.reasons
+       s.open_amount::DOUBLE AS open_amount, s.p_late, s.amount_at_risk_of_late_payment,
+       s.expected_payment_date, s.reasons
 FROM invoice_scores s LEFT JOIN customers c USING (customer_id)
 WHERE $currency IS NULL OR s.currency = $currency
-ORDER BY s.expected_loss DESC, s.invoice_id
+ORDER BY s.amount_at_risk_of_late_payment DESC, s.invoice_id
 LIMIT $limit
 
 -- name: score_distribution
