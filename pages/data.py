@@ -9,6 +9,7 @@ from arlens.store import StoreError
 from ui import tables
 from ui.data import import_upload, query
 from ui.filters import as_of
+from ui.format import money
 
 PICK = "import_pick"
 LAST = "last_import"  # this session's newest import through the page: its result, as shown
@@ -81,9 +82,9 @@ notes = last["notes"] if this_session else [n for n in (used.get("notes") or "")
 if notes:
     st.markdown("**Notes on this import**\n\n" + "\n".join(f"- {note}" for note in notes))
 if this_session and last["warnings"]:
-    st.markdown("**In the store after this import** (all imports, not only this file)\n\n" + "\n".join(
-        f"- {count:,} {what}" + (f" ({amount:,.2f})" if amount is not None else "")
-        for what, count, amount in last["warnings"]))  # fmt: skip
+    st.markdown("**Warnings about this import's documents**\n\n" + "\n".join(
+        f"- {count:,} {what}" + (f" ({money(amount, currency, 2)})" if amount is not None else "")
+        for what, currency, count, amount in last["warnings"]))  # fmt: skip
 
 left, right = st.columns(2)
 with left:
