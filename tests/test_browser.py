@@ -166,6 +166,23 @@ def page_url(base: str, path: str) -> str:
     return base + ("/" if path == PAGES[0][0] else f"/{slug}")
 
 
+def screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so full_page alone stops at the
+    viewport; grow the viewport to the content first (capped), then put it back."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stSidebarContent]')].map(e => e.scrollHeight), 0)"
+    )
+    page.set_viewport_size(
+        {"width": size["width"], "height": min(max(height, size["height"]), 8000)}
+    )
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(path), full_page=True, timeout=60_000)
+    page.set_viewport_size(size)
+
+
 def visible_text(page) -> str:
     """The page's text as a reader sees it: the body's text plus what the inputs show (a
     selectbox's chosen option lives in its input's value, not in the text)."""
@@ -180,7 +197,8 @@ def downloads(page) -> list[tuple[str, bytes]]:
     got = []
     buttons = page.get_by_test_id("stDownloadButton")
     for i in range(buttons.count()):
-        with page.expect_download(timeout=30_000) as info:
+        wait_for_app_run(page)  # a click while the script reruns (after a download) is lost
+        with page.expect_download(timeout=60_000) as info:
             buttons.nth(i).locator("button").click()
         download = info.value
         got.append((download.suggested_filename, Path(download.path()).read_bytes()))
@@ -197,10 +215,7 @@ def test_page_in_chromium(served, context, path, title):
         page.goto(page_url(url, path))
         wait_for_app_run(page)
         elapsed = time.monotonic() - started
-        (ARTIFACTS / kind).mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(ARTIFACTS / kind / f"{Path(path).stem}.png"), full_page=True, timeout=60_000
-        )
+        screenshot(page, ARTIFACTS / kind / f"{Path(path).stem}.png")
         with (ARTIFACTS / "timings.txt").open("a") as log:
             log.write(f"{kind}\t{path}\t{elapsed:.2f}s\n")
         exceptions = page.get_by_test_id("stException").all_inner_texts()
@@ -243,8 +258,7 @@ def test_import_through_the_browser_then_see_the_numbers(empty_app_url, browser)
     assert picked.startswith("#1 · register_unusual_headers.csv → invoices"), picked
     assert "arlens-upload" not in visible_text(page), "the upload's temporary path is not shown"
     check_text(visible_text(page), "data after import")
-    (ARTIFACTS / "empty").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "empty" / "data_after_import.png"), full_page=True)
+    screenshot(page, ARTIFACTS / "empty" / "data_after_import.png")
     page.goto(f"{empty_app_url}/?as_of=2026-03-31")
     wait_for_app_run(page)
     values = page.get_by_test_id("stMetricValue").all_inner_texts()
