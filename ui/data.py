@@ -11,18 +11,16 @@ file, the page says so in one line instead of a traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 
 from arlens import metrics
-from arlens.ingest.importer import ImportFailed, ImportResult, import_file
+from arlens.ingest.importer import ImportResult, import_file
 from arlens.store import Store, StoreError, resolve_db_path
 
 _local = threading.local()  # each session's script runs in a thread of its own
@@ -164,36 +162,6 @@ def import_upload(
             mapping_path = Path(folder) / Path(mapping[0]).name
             mapping_path.write_bytes(mapping[1])
         with open_for_import() as store:
-            try:
-                result = import_file(store, path, table, mapping_path, sheet or None, progress)
-            except ImportFailed as error:
-                _log_under_name(store, path, shown)
-                raise ImportFailed(str(error).replace(str(path), shown)) from None
-            _log_under_name(store, path, shown)
-    result.file = shown
-    result.notes = [note.replace(str(path), shown) for note in result.notes]
-    for row in result.rejected_sample:
-        row.update({k: v.replace(str(path), shown) for k, v in row.items() if isinstance(v, str)})
-    return result
-
-
-def _log_under_name(store: Store, path: Path, name: str) -> None:
-    """The importer logs the path it read; an upload's path is a temporary folder, gone once the
-    import ends, so the log (file, notes, mapping, rejected rows) keeps the name the user knows
-    the file by."""
-    # TODO(ingest): an `import_file(..., display_name=)` parameter would make these UPDATEs moot.
-    params = {"name": name, "path": str(path)}
-    # If this fails the import still stands; only its log keeps the temporary path.
-    with contextlib.suppress(duckdb.Error), store.transaction():
-        store.execute(
-            "UPDATE import_log SET file = replace(file, $path, $name),"
-            " notes = replace(notes, $path, $name),"
-            " mapping = replace(mapping::VARCHAR, $path, $name)::JSON"
-            " WHERE contains(file, $path)",
-            params,
-        )
-        store.execute(
-            "UPDATE rejected_rows SET file = replace(file, $path, $name),"
-            " reason = replace(reason, $path, $name) WHERE contains(file, $path)",
-            params,
-        )
+            return import_file(
+                store, path, table, mapping_path, sheet or None, progress, display_name=shown
+            )

@@ -98,13 +98,17 @@ def import_file(
     sheet: str | None = None,
     progress: Callable[[int], None] | None = None,
     currency: str | None = None,
+    display_name: str | None = None,
 ) -> ImportResult:
     """Import one file into `table`; raises ImportFailed (nothing changed) when nothing can load.
 
     `currency` sets the store's home currency on its first import (what documents without a
-    currency are in); later it must agree with the one set.
+    currency are in); later it must agree with the one set. `display_name` is what the log,
+    notes, rejected rows and messages call the file (an upload's own name, not the temporary
+    path it was saved under); default: the path.
     """
     path = Path(path)
+    shown = display_name or str(path)
     if table not in TABLES:
         raise ImportFailed(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     spec = TABLES[table]
@@ -115,9 +119,11 @@ def import_file(
             options["sheet"] = sheet
         sources = open_source(path, options)
     except (ReadError, MappingError) as error:
-        raise ImportFailed(str(error)) from None
+        raise ImportFailed(str(error).replace(str(path), shown)) from None
     except OSError as error:
-        raise ImportFailed(f"{path}: cannot read: {error.strerror or error}") from None
+        raise ImportFailed(f"{shown}: cannot read: {error.strerror or error}") from None
+    for source in sources:
+        source.name = source.name.replace(str(path), shown, 1)
 
     home = store.home_currency()
     if currency and home and currency.strip().upper() != home:
@@ -134,11 +140,11 @@ def import_file(
         for source in sources:
             job.add_source(source, only_one=len(sources) == 1)
         if job.rows_read == 0:
-            raise ImportFailed(f"{path}: nothing loaded: {job.why_nothing_loaded()}")
+            raise ImportFailed(f"{shown}: nothing loaded: {job.why_nothing_loaded()}")
         stubs = job.finish(currency or mapping.defaults.get("currency"))
         result = ImportResult(
             import_id=import_id,
-            file=str(path),
+            file=shown,
             table=table,
             rows_read=job.rows_read,
             rows_loaded=job.rows_loaded,
@@ -152,7 +158,7 @@ def import_file(
             " $stubs, $mapping, $notes, now()::TIMESTAMP)",
             {
                 "id": import_id,
-                "file": str(path),
+                "file": shown,
                 "sha": sha256,
                 "table": table,
                 "read": job.rows_read,
@@ -183,7 +189,7 @@ def import_file(
         ]
     if result.rows_loaded == 0:
         # The rejected rows are kept (arlens rejects), but the user must hear that nothing landed.
-        raise ImportFailed(f"{path}: nothing loaded: {job.why_nothing_loaded()}")
+        raise ImportFailed(f"{shown}: nothing loaded: {job.why_nothing_loaded()}")
     return result
 
 
