@@ -30,7 +30,6 @@ import skops
 from sklearn.inspection import permutation_importance
 from threadpoolctl import threadpool_limits
 
-from arlens import queries
 from arlens.store import Store, resolve_db_path
 from models import risk_eval, risk_persist
 from models.risk_persist import ModelError
@@ -45,7 +44,9 @@ from models.risk_pipeline import (
     reference_row,
 )
 from models.risk_scores import (
+    _date,
     _outdated_scores,
+    _sql,
     customer_risk_scores,
     expected_collections,
     has_scores,
@@ -76,7 +77,6 @@ __all__ = [
 
 MODEL_DIR_SUFFIX = ".models"  # the store's model folder: <db stem>.models beside the file
 AT_RISK = "amount_at_risk_of_late_payment"  # open amount × P(late): not an expected credit loss
-DOMAIN = "risk_model"
 THRESHOLD = 0.5  # calibrated probabilities: "late" when more likely than not
 CUTOFF_QUANTILE = 0.75  # default cut-off: three quarters of the labelled invoices train
 MIN_TRAIN_INVOICES = 200
@@ -147,16 +147,6 @@ def store_id(store: Store) -> str | None:
     if first:
         return hashlib.sha256(repr(first[0]).encode()).hexdigest()[:16]
     return str(Path(store.path).resolve()) if store.path else None
-
-
-def _sql(name: str) -> str:
-    return queries.sql(DOMAIN, name)
-
-
-def _date(value) -> dt.date | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).date()
 
 
 # -- Features and labels -------------------------------------------------------------------------

@@ -261,27 +261,14 @@ def _check(where: str, data: dict) -> None:
             )
         if not isinstance(data[section], dict):
             raise MappingError(f"{where}: {section} must be a section: [{section}]")
-    columns_list = ", ".join(ALL_COLUMNS)
     for source, column in data.get("columns", {}).items():
-        if column not in ALL_COLUMNS:
-            raise MappingError(
-                f"{where}: [columns] {source!r} = {column!r}: no table has that column"
-                f"{_did_you_mean(str(column), ALL_COLUMNS)} (columns: {columns_list})"
-            )
+        _check_column(f"{where}: [columns] {source!r} = {column!r}", str(column))
     for column, value in data.get("defaults", {}).items():
-        if column not in ALL_COLUMNS:
-            raise MappingError(
-                f"{where}: [defaults] {column}: no table has that column"
-                f"{_did_you_mean(column, ALL_COLUMNS)} (columns: {columns_list})"
-            )
+        _check_column(f"{where}: [defaults] {column}", column)
         if isinstance(value, dict | list):
             raise MappingError(f'{where}: [defaults] {column}: give one value, e.g. {column} = "X"')
     for column, pairs in data.get("values", {}).items():
-        if column not in ALL_COLUMNS:
-            raise MappingError(
-                f"{where}: [values.{column}]: no table has that column"
-                f"{_did_you_mean(column, ALL_COLUMNS)} (columns: {columns_list})"
-            )
+        _check_column(f"{where}: [values.{column}]", column)
         if not isinstance(pairs, dict):
             raise MappingError(
                 f'{where}: [values.{column}] must list "raw value" = value pairs, e.g. "J" = true'
@@ -295,6 +282,15 @@ def _check(where: str, data: dict) -> None:
         problem = _format_problem(key, value)
         if problem:
             raise MappingError(f"{where}: [format] {key} = {value!r}: {problem}")
+
+
+def _check_column(place: str, column: str) -> None:
+    """A mapping entry must name a canonical column some table has."""
+    if column not in ALL_COLUMNS:
+        raise MappingError(
+            f"{place}: no table has that column{_did_you_mean(column, ALL_COLUMNS)} "
+            f"(columns: {', '.join(ALL_COLUMNS)})"
+        )
 
 
 def _format_problem(key: str, value) -> str | None:
