@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= data/arlens.duckdb
 PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
+TEST_WORKERS ?= auto
 
 .PHONY: run test check lint format bench sample db clean
 
@@ -15,7 +16,7 @@ run: $(VENV)/.installed $(DB)
 test: $(VENV)/.test-installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 check: test
 
