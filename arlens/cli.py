@@ -66,10 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
 
     p = commands.add_parser("sample", help="generate a realistic company's AR exports")
-    p.add_argument("--customers", type=int, default=400)
-    p.add_argument("--years", type=int, default=3)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--out", type=Path, default=Path("sample_data"))
+    p.add_argument("--customers", type=int, help="default 400 (a register: 150)")
+    p.add_argument("--years", type=int, help="default 3 (a register: 2)")
+    p.add_argument("--seed", type=int, help="default 7 (a register: 12)")
+    p.add_argument("--out", type=Path, help="default sample_data (a register: registers/<kind>)")
+    p.add_argument(
+        "--register",
+        choices=["dispute", "history", "noise"],
+        help="instead: one invoice register (invoices.csv) whose lateness is driven by the "
+        "dispute flag, the customer's own history, or mostly noise",
+    )
+    p.add_argument(
+        "--with-activities",
+        action="store_true",
+        help="with --register: also activities.csv (dated disputes, calls) and payments.csv",
+    )
 
     p = commands.add_parser("rejects", help="rows an import rejected, with line, column and reason")
     p.add_argument("--import", dest="import_id", type=int, help="one import (default: the last)")
@@ -409,11 +420,31 @@ def cmd_config(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from arlens.sample import generate
+    if args.register:
+        from arlens.registers import generate_register
 
-    counts = generate(args.out, customers=args.customers, years=args.years, seed=args.seed)
+        out = args.out or Path("registers") / args.register
+        given = {"seed": args.seed, "customers": args.customers, "years": args.years}
+        counts = generate_register(
+            out,
+            args.register,
+            with_activities=args.with_activities,
+            **{key: value for key, value in given.items() if value is not None},
+        )
+    else:
+        from arlens.sample import generate
+
+        if args.with_activities:
+            raise ValueError("--with-activities goes with --register")
+        out = args.out or Path("sample_data")
+        counts = generate(
+            out,
+            customers=400 if args.customers is None else args.customers,
+            years=3 if args.years is None else args.years,
+            seed=7 if args.seed is None else args.seed,
+        )
     for name, rows in counts.items():
-        print(f"{args.out / name}: {rows:,} rows")
+        print(f"{out / name}: {rows:,} rows")
     return 0
 
 

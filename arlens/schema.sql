@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS invoices (
     disputed       BOOLEAN NOT NULL DEFAULT false,
     dispute_reason VARCHAR,
     po_number      VARCHAR,
+    billing_channel VARCHAR,       -- how the invoice was sent: paper, electronic, portal, EDI
     paid_date      DATE,
     written_off_on DATE,
     applies_to     VARCHAR,

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
@@ -30,6 +30,7 @@ MIGRATIONS = {
         "ALTER TABLE payments ADD COLUMN IF NOT EXISTS currency_assumed BOOLEAN DEFAULT false",
         "upgrade_currencies",
     ],
+    5: ["ALTER TABLE invoices ADD COLUMN IF NOT EXISTS billing_channel VARCHAR"],
 }
 
 

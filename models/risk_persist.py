@@ -16,6 +16,7 @@ MODEL_FILES = {"late": "risk_model.skops", "days_late": "risk_days_model.skops"}
 # What skops does not trust by default but our pipelines are made of; anything else is refused.
 TRUSTED_TYPES = [
     "functools.partial",  # partial(check_array, ...) in the trees' own category preprocessor
+    "models.risk_pipeline.HistoricalRateClassifier",
     "models.risk_pipeline.HoldoutCalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",

@@ -27,63 +27,78 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 NUMERIC = [
-    "amount", "amount_vs_usual", "terms_days", "prior_invoices", "tenure_days", "settled_count",
-    "late_share", "late_share_recent", "days_late_mean", "days_late_sd", "days_late_recent",
-    "days_late_trend",
-    "last_days_late", "days_to_settle_mean", "disputed_share", "open_balance", "past_due",
-    "past_due_30", "past_due_share", "credit_utilisation", "disputes_raised", "promises_made",
-    "broken_promises", "collection_actions",
+    "amount", "amount_vs_usual", "terms_days", "invoice_disputed", "prior_invoices", "tenure_days",
+    "settled_count", "late_share", "late_share_recent", "days_late_mean", "days_late_median",
+    "days_late_sd", "days_late_recent", "days_late_trend", "last_days_late", "days_to_settle_mean",
+    "disputed_share", "days_since_last_payment", "open_balance", "past_due", "past_due_30",
+    "past_due_share", "credit_utilisation", "disputes_raised", "promises_made", "broken_promises",
+    "collection_actions",
 ]  # fmt: skip
-CATEGORICAL = ["month", "doc_type", "currency", "segment", "country"]
+CATEGORICAL = [
+    "month", "doc_type", "currency", "segment", "country", "billing_channel", "last_payment_method",
+]  # fmt: skip
 FEATURES = NUMERIC + CATEGORICAL
+# Read as of the scoring date, not the invoice date: the invoice's own dispute (for a training
+# invoice: as of the last day it would be scored, its due date plus grace days).
+AS_OF_SCORING = ["invoice_disputed"]
 
 # Explanations speak in groups of features a collector recognises; the first one is shown.
 REASONS = {
-    "payment history": ["late_share", "settled_count", "days_late_mean", "days_late_sd",
-                        "last_days_late", "days_to_settle_mean"],
+    "dispute": ["invoice_disputed", "disputes_raised", "disputed_share"],
+    "payment history": ["late_share", "settled_count", "days_late_mean", "days_late_median",
+                        "days_late_sd", "last_days_late", "days_to_settle_mean"],
     "recent lateness": ["days_late_recent", "late_share_recent", "days_late_trend"],
     "past due balance": ["past_due", "past_due_30", "past_due_share"],
     "open balance": ["open_balance", "credit_utilisation"],
-    "disputes": ["disputes_raised", "disputed_share"],
     "promises and reminders": ["broken_promises", "promises_made", "collection_actions"],
     "invoice amount": ["amount_vs_usual", "amount"],
     "terms and month": ["terms_days", "month"],
+    "billing and payment": ["billing_channel", "last_payment_method", "days_since_last_payment"],
     "relationship": ["prior_invoices", "tenure_days"],
     "customer profile": ["segment", "country", "currency", "doc_type"],
 }  # fmt: skip
 _SHOWN = {
-    "late_share": "{:.0%} of earlier invoices late",
-    "days_late_recent": "lately {:+.0f} days vs due",
-    "past_due": "{:,.0f} past due",
-    "open_balance": "{:,.0f} open",
-    "disputes_raised": "{:.0f} disputes",
-    "broken_promises": "{:.0f} broken promises",
-    "amount_vs_usual": "{:.1f}× the usual amount",
-    "terms_days": "{:.0f}-day terms",
-    "prior_invoices": "{:.0f} earlier invoices",
-    "segment": "{}",
+    "invoice_disputed": lambda v: "this invoice is disputed" if v >= 0.5 else "not disputed",
+    "late_share": "{:.0%} of earlier invoices late".format,
+    "days_late_recent": "lately {:+.0f} days vs due".format,
+    "past_due": "{:,.0f} past due".format,
+    "open_balance": "{:,.0f} open".format,
+    "broken_promises": "{:.0f} broken promises".format,
+    "amount_vs_usual": "{:.1f}× the usual amount".format,
+    "terms_days": "{:.0f}-day terms".format,
+    "billing_channel": "{} billing".format,
+    "prior_invoices": "{:.0f} earlier invoices".format,
+    "segment": "{}".format,
 }
 
 
-def _prepare_for_trees() -> ColumnTransformer:
+def usable_features(X: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) features that vary in `X`: a column that is constant or empty in
+    the training rows (no credit limits, no segments, no payments in a plain register) carries
+    nothing and is kept away from the estimators."""
+    varies = [c for c in FEATURES if X[c].nunique(dropna=True) >= 2]
+    return [c for c in NUMERIC if c in varies], [c for c in CATEGORICAL if c in varies]
+
+
+def _prepare_for_trees(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
     """Categories as ordinal codes (unknown or missing: NaN, which the trees route on their own)."""
     encoder = OrdinalEncoder(
         handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
     )
+    parts = [("categories", encoder, categorical)] if categorical else []
     return ColumnTransformer(
-        [("categories", encoder, CATEGORICAL), ("numbers", "passthrough", NUMERIC)],
-        verbose_feature_names_out=False,
+        [*parts, ("numbers", "passthrough", numeric)], verbose_feature_names_out=False
     ).set_output(transform="pandas")
 
 
-def _trees(estimator):
+def _trees(estimator, categorical: list[str], leaves: int = 31, min_leaf: int = 100):
     return estimator(
         learning_rate=0.2,  # as good as 0.1 here, with half the trees to evaluate
         max_iter=300,
-        max_leaf_nodes=31,
-        min_samples_leaf=100,
+        max_leaf_nodes=leaves,
+        min_samples_leaf=min_leaf,
         l2_regularization=1.0,
-        categorical_features=CATEGORICAL,
+        categorical_features=categorical or None,
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=15,
@@ -177,23 +192,50 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p)).reshape(-1, 1)
 
 
-def late_model() -> Pipeline:
+class HistoricalRateClassifier(ClassifierMixin, BaseEstimator):
+    """The customer's share of earlier settled invoices paid late (feature `late_share`), or the
+    training late rate for a customer with none: the baseline every model must beat, and the
+    scorer AR Lens ships when none does."""
+
+    def __init__(self, column: str = "late_share"):
+        self.column = column
+
+    def fit(self, X, y):
+        y = column_or_1d(y)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        self.base_rate_ = float(np.mean(y == self.classes_[-1]))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        p = pd.to_numeric(X[self.column], errors="coerce").fillna(self.base_rate_).clip(0, 1)
+        p = p.to_numpy(dtype=float)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+
+def late_model(numeric: list[str], categorical: list[str], leaves: int = 31, min_leaf: int = 100) -> Pipeline:  # fmt: skip
     """P(late): gradient-boosted trees, calibrated (sigmoid: keeps the trees' ranking) on the
     newest 20% of the training invoices, then refitted on all of them. Fit it on rows in
     invoice-date order."""
-    classifier = HoldoutCalibratedClassifier(
-        _trees(HistGradientBoostingClassifier), holdout=0.2, method="sigmoid"
-    )
-    return Pipeline([("prepare", _prepare_for_trees()), ("classifier", classifier)])
+    trees = _trees(HistGradientBoostingClassifier, categorical, leaves, min_leaf)
+    classifier = HoldoutCalibratedClassifier(trees, holdout=0.2, method="sigmoid")
+    return Pipeline([("prepare", _prepare_for_trees(numeric, categorical)), ("classifier", classifier)])  # fmt: skip
 
 
-def days_model() -> Pipeline:
+def days_model(numeric: list[str], categorical: list[str]) -> Pipeline:
     """Expected days late (negative: early), capped: drives the expected payment date."""
-    return Pipeline([("prepare", _prepare_for_trees()), ("regressor", _trees(HistGradientBoostingRegressor))])  # fmt: skip
+    regressor = _trees(HistGradientBoostingRegressor, categorical)
+    return Pipeline([("prepare", _prepare_for_trees(numeric, categorical)), ("regressor", regressor)])  # fmt: skip
 
 
-def logistic_baseline() -> Pipeline:
-    """The linear baseline: imputed, squashed (arcsinh) and scaled numbers, one-hot categories."""
+def logistic_baseline(numeric: list[str], categorical: list[str], C: float = 1.0) -> Pipeline:
+    """Regularised logistic regression: imputed, squashed (arcsinh) and scaled numbers, one-hot
+    categories."""
     numbers = Pipeline(
         [
             ("impute", SimpleImputer(strategy="median", add_indicator=True)),
@@ -201,9 +243,12 @@ def logistic_baseline() -> Pipeline:
             ("scale", StandardScaler()),
         ]
     )
-    categories = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)
-    prepare = ColumnTransformer([("numbers", numbers, NUMERIC), ("categories", categories, CATEGORICAL)])  # fmt: skip
-    return Pipeline([("prepare", prepare), ("classifier", LogisticRegression(max_iter=1000))])
+    parts = [("numbers", numbers, numeric)]
+    if categorical:
+        categories = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)
+        parts.append(("categories", categories, categorical))
+    classifier = LogisticRegression(C=C, max_iter=1000)
+    return Pipeline([("prepare", ColumnTransformer(parts)), ("classifier", classifier)])
 
 
 def reference_row(X: pd.DataFrame) -> dict:
@@ -215,54 +260,75 @@ def reference_row(X: pd.DataFrame) -> dict:
     return row
 
 
+def _groups(used: list[str]) -> dict[str, list[str]]:
+    """The reason groups among the features a scorer uses (each with its used columns)."""
+    groups = {g: [c for c in columns if c in used] for g, columns in REASONS.items()}
+    return {g: columns for g, columns in groups.items() if columns}
+
+
 def explain(
-    model: Pipeline,
+    model,
     X: pd.DataFrame,
     p: np.ndarray,
     reference: dict,
+    used: list[str],
     top: int = 3,
     min_effect: float = 0.01,
     chunk: int = 20_000,
 ) -> tuple[list[str], list[str]]:
-    """For each row: (reasons text, JSON) of the `top` groups whose typical value moves P(late)
-    most (by at least `min_effect`): effect = P(late) − P(late with that group set to typical).
+    """For each row: (reasons text, JSON) of the `top` groups of the features the scorer uses
+    (`used`) whose typical value moves P(late) most (by at least `min_effect`): effect =
+    P(late) − P(late with that group set to typical).
 
-    The variants are built after the pipeline's `prepare` step (numbers only), so each group
-    costs one pass of the classifier and no re-encoding."""
-    prepare, classifier = model[:-1], model[-1]
-    prepared = prepare.transform(X)
-    columns = list(prepared.columns)
-    typical = prepare.transform(pd.DataFrame([reference])[X.columns]).to_numpy(dtype=float)[0]
-    groups = list(REASONS)
-    positions = [[columns.index(c) for c in REASONS[g]] for g in groups]
-    values = prepared.to_numpy(dtype=float)
-    effects = np.empty((len(groups), len(X)))
+    For the trees the variants are built after the pipeline's `prepare` step (numbers only), so
+    each group costs one pass of the classifier and no re-encoding; other scorers are asked
+    again with the raw columns replaced."""
+    groups = _groups(used)
+    names = list(groups)
+    fast = isinstance(model, Pipeline) and isinstance(model[-1], HoldoutCalibratedClassifier)
+    if fast:
+        prepare, classifier = model[:-1], model[-1]
+        frame = prepare.transform(X)
+        typical = prepare.transform(pd.DataFrame([reference])[X.columns])
+    else:
+        classifier = model
+        frame = X.reset_index(drop=True)
+        typical = pd.DataFrame([reference])[X.columns]
+    columns = list(frame.columns)
+    positions = [[columns.index(c) for c in groups[g]] for g in names]
+    values = frame.to_numpy(dtype=float if fast else object)
+    typical = typical.to_numpy(dtype=float if fast else object)[0]
+    effects = np.empty((len(names), len(X)))
     for start in range(0, len(X), chunk):
         part = values[start : start + chunk]
-        variants = np.tile(part, (len(groups), 1))
+        variants = np.tile(part, (len(names), 1))
         for g, where in enumerate(positions):
             variants[g * len(part) : (g + 1) * len(part), where] = typical[where]
-        q = classifier.predict_proba(pd.DataFrame(variants, columns=columns))[:, 1]
-        effects[:, start : start + len(part)] = p[start : start + len(part)] - q.reshape(len(groups), len(part))  # fmt: skip
+        variants = pd.DataFrame(variants, columns=columns)
+        if not fast:
+            variants = variants.astype(X.dtypes.to_dict())
+        q = classifier.predict_proba(variants)[:, 1]
+        effects[:, start : start + len(part)] = p[start : start + len(part)] - q.reshape(len(names), len(part))  # fmt: skip
     texts, documents = [], []
-    shown = X[[REASONS[g][0] for g in groups]].to_numpy(dtype=object)
+    shown = X[[groups[g][0] for g in names]].to_numpy(dtype=object)
     order = np.argsort(-np.abs(effects), axis=0, kind="stable")[:top]
     for i in range(len(X)):
         picked = [
-            (groups[g], float(effects[g, i]), shown[i, g])
+            (names[g], float(effects[g, i]), groups[names[g]][0], shown[i, g])
             for g in order[:, i]
             if abs(effects[g, i]) >= min_effect
         ]
-        texts.append("; ".join(f"{name} {effect * 100:+.0f} pts" + _detail(name, value)
-                               for name, effect, value in picked))  # fmt: skip
+        texts.append("; ".join(f"{name} {effect * 100:+.0f} pts" + _detail(column, value)
+                               for name, effect, column, value in picked))  # fmt: skip
         documents.append(
-            json.dumps([{"reason": name, "effect": round(effect, 4)} for name, effect, _ in picked])
+            json.dumps(
+                [{"reason": name, "effect": round(effect, 4)} for name, effect, *_ in picked]
+            )
         )
     return texts, documents
 
 
-def _detail(group: str, value) -> str:
-    column = REASONS[group][0]
+def _detail(column: str, value) -> str:
     if column not in _SHOWN or value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    return f" ({_SHOWN[column].format(value)})"
+    return f" ({_SHOWN[column](value)})"

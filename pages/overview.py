@@ -163,3 +163,10 @@ else:
             f"Open amounts by the week (from Monday) of their expected payment date, from the risk "
             f"scores as of {scores_date}; items more than 120 days past due are left out."
         )
+    checked = risk_query("forecast_backtest", currency=cur)
+    st.caption(
+        checked["text"]
+        if checked
+        else "The forecast has not been back-tested for this currency yet: retrain the "
+        "late-payment model (`arlens train`) with a few months of history after its cut-off."
+    )

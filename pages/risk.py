@@ -8,19 +8,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from arlens.store import Store, StoreError
-from models import risk
-from models.risk_eval import METRIC_NAMES, METRICS
+from models import risk, risk_report
+from models.risk_eval import METRIC_NAMES
 from ui import charts
 from ui.data import db_path, open_for_import, require_data
 from ui.filters import as_of, currency
 from ui.format import money, percent, table
 
-SCORERS = {
-    "model": "Model",
-    "logistic": "Logistic baseline",
-    "historical_rate": "Historical late rate",
-}
-COLOURS = {"model": "#2b6cb0", "logistic": "#d97706", "historical_rate": "#6b7280"}
+COLOURS = {"trees": "#2b6cb0", "trees_small": "#63b3ed", "logistic": "#d97706",
+           "logistic_strong": "#f6ad55", "historical_rate": "#6b7280"}  # fmt: skip
 LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
 
 st.title("Late-payment risk")
@@ -87,40 +83,48 @@ st.caption(
     f"{card['data_end']} ({percent(test['late_share'])} late)."
 )
 
-st.subheader("How good is it?")
-quality = pd.DataFrame(
-    {SCORERS[s]: [card["metrics"][s][m] for m in METRICS] for s in SCORERS},
-    index=[METRIC_NAMES[m] for m in METRICS],
+st.subheader("Which scorer, and how good is it?")
+beats = card["shipped"] != "historical_rate" and "beats" in card["verdict"]
+(st.success if beats else st.warning)(card["verdict"])
+st.caption(
+    f"Shipped: **{card['shipped_label']}**, chosen by rolling-origin validation inside the "
+    f"training window ({card['selection_reason']}). The test period only reports; intervals are "
+    "95% bootstrap intervals, resampling customers."
 )
-st.dataframe(quality.map(lambda v: "–" if v is None or pd.isna(v) else f"{v:.3f}"),
-             key="risk_metrics")  # fmt: skip
+st.dataframe(risk_report.candidates_table(card), hide_index=True, key="risk_metrics")
+context = risk_report.context_line(card)
+if context:
+    st.caption(context)
 for metric, reason in card["refused"].items():
     st.caption(f"{METRIC_NAMES[metric]} not reported: {reason}.")
+st.caption(f"Dispute status of the invoice itself: {card['dispute_status']['basis']}. {card['dispute_status']['note']}")  # fmt: skip
+st.caption(risk_report.payment_dates_line(card))
 
 left, right = st.columns(2)
 curves = card.get("curves") or {}
+shown = [k for k in card["candidates"] if k in (card["shipped"], "historical_rate", "logistic", "trees")]
 if not curves:
     st.caption("No calibration or ROC curves: the test set is too small to draw them.")
 if curves:
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect",
                                line=dict(color="#d1d5db", dash="dot")))  # fmt: skip
-    for key, name in SCORERS.items():
+    for key in shown:
         c = curves["calibration"][key]
-        fig.add_scatter(x=c["predicted"], y=c["observed"], name=name, mode="lines+markers",
-                        line=dict(color=COLOURS[key]))  # fmt: skip
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=LEGEND)
+        fig.add_scatter(x=c["predicted"], y=c["observed"], name=card["candidates"][key]["label"],
+                        mode="lines+markers", line=dict(color=COLOURS.get(key)))  # fmt: skip
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), legend=LEGEND)
     fig.update_xaxes(title="predicted P(late)", tickformat=".0%")
     fig.update_yaxes(title="observed share late", tickformat=".0%")
     left.markdown("**Calibration** (test invoices, 10 equal groups)")
     left.plotly_chart(fig, key="risk_calibration")
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Chance",
                                line=dict(color="#d1d5db", dash="dot")))  # fmt: skip
-    for key, name in SCORERS.items():
+    for key in shown:
         c = curves["roc"][key]
         auc = card["metrics"][key]["roc_auc"]
-        fig.add_scatter(x=c["fpr"], y=c["tpr"], name=f"{name} ({auc:.3f})", mode="lines",
-                        line=dict(color=COLOURS[key]))  # fmt: skip
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=LEGEND)
+        fig.add_scatter(x=c["fpr"], y=c["tpr"], name=f"{card['candidates'][key]['label']} ({auc:.3f})",
+                        mode="lines", line=dict(color=COLOURS.get(key)))  # fmt: skip
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), legend=LEGEND)
     fig.update_xaxes(title="false positive rate")
     fig.update_yaxes(title="true positive rate")
     right.markdown("**ROC curves** (test invoices)")
@@ -134,7 +138,7 @@ if not importance.empty:
     fig = go.Figure(go.Bar(x=top["importance"], y=names, orientation="h", marker_color="#2b6cb0"))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
     fig.update_xaxes(title="drop in ROC AUC when shuffled")
-    left.markdown("**Feature importance**")
+    left.markdown(f"**Feature importance** ({card['shipped_label']})")
     left.plotly_chart(fig, key="risk_importance")
 else:
     left.caption(f"Feature importance {card['feature_importance_note']}.")

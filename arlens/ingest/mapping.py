@@ -56,6 +56,7 @@ INVOICE_COLUMNS = {
     "disputed": BOOLEAN,
     "dispute_reason": TEXT,
     "po_number": TEXT,
+    "billing_channel": TEXT,
     "paid_date": DATE,
     "written_off_on": DATE,
     "applies_to": ID,

@@ -20,26 +20,34 @@
 -- value across a split of the trees.
 WITH docs AS (
     SELECT invoice_id, customer_id, invoice_date, due_date, amount::DOUBLE AS amount, doc_type,
-           currency, disputed, written_off_on, settled_on
+           currency, disputed, written_off_on, settled_on,
+           lower(trim(billing_channel)) AS billing_channel
     FROM invoices WHERE amount > 0
+),
+dated_disputes AS (
+    -- When each invoice's dispute became known: its first dispute activity.
+    SELECT invoice_id, min(activity_date) AS disputed_on
+    FROM activities WHERE lower(kind) = 'dispute' AND invoice_id IS NOT NULL
+    GROUP BY invoice_id
 ),
 typical AS (
     -- The next invoice of each customer that has invoiced by $as_of: its usual amount and terms.
     SELECT customer_id, median(amount) AS amount, median(due_date - invoice_date)::INTEGER AS terms,
-           mode(currency) AS currency
+           mode(currency) AS currency,
+           arg_max(billing_channel, invoice_date) AS billing_channel
     FROM docs WHERE $scope = 'score' AND invoice_date <= $as_of
     GROUP BY customer_id
 ),
 targets AS (
     SELECT 'invoice' AS target, invoice_id, customer_id, invoice_date, due_date, amount, doc_type,
-           currency
+           currency, disputed, billing_channel
     FROM docs
     WHERE $scope = 'all'
        OR ($scope = 'score' AND invoice_date <= $as_of AND due_date + $grace_days >= $as_of
            AND coalesce(settled_on, DATE '9999-12-31') > $as_of)
     UNION ALL
     SELECT 'next', 'next:' || customer_id, customer_id, $as_of::DATE + 1,
-           $as_of::DATE + 1 + terms, amount, 'invoice', currency
+           $as_of::DATE + 1 + terms, amount, 'invoice', currency, false, billing_channel
     FROM typical
 ),
 since AS (
@@ -133,6 +141,27 @@ noted_so_far AS (
 ),
 first_invoice AS (
     SELECT customer_id, min(invoice_date) AS first_day FROM docs GROUP BY customer_id
+),
+settled_medians AS (
+    -- The median days late of a customer's invoices settled up to each settlement day.
+    SELECT DISTINCT ON (customer_id, settled_on) customer_id, settled_on AS day,
+           median(settled_on - due_date) OVER (
+               PARTITION BY customer_id ORDER BY settled_on
+               RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS days_late_median
+    FROM docs WHERE settled_on IS NOT NULL
+),
+paid_days AS (
+    -- The days each customer paid: its payments (with their method), or, in a register that
+    -- carries settled dates only, the days its invoices were settled.
+    SELECT customer_id, day, mode(method) AS method
+    FROM (
+        SELECT customer_id, payment_date AS day, lower(trim(method)) AS method
+        FROM payments WHERE amount > 0
+        UNION ALL
+        SELECT d.customer_id, a.applied_on, NULL
+        FROM applications a JOIN docs d USING (invoice_id) WHERE a.source_type = 'paid_date'
+    )
+    GROUP BY ALL
 )
 SELECT t.target, t.invoice_id, t.customer_id, t.invoice_date, t.due_date,
        -- the invoice itself
@@ -144,15 +173,26 @@ SELECT t.target, t.invoice_id, t.customer_id, t.invoice_date, t.due_date,
        coalesce(t.currency, cu.currency, '(unknown)') AS currency,
        coalesce(cu.segment, '(unknown)') AS segment,
        coalesce(cu.country, '(unknown)') AS country,
+       coalesce(t.billing_channel, '(unknown)') AS billing_channel,
+       -- the invoice's own dispute: from dated dispute activities when the store has any (known
+       -- by $as_of when scoring; by the last day the model scores it, due + grace, in training),
+       -- else the register's flag (its status at export)
+       CASE WHEN (SELECT count(*) > 0 FROM dated_disputes) THEN
+                coalesce(dd.disputed_on <= CASE WHEN $scope = 'score' THEN $as_of::DATE
+                                                ELSE t.due_date + $grace_days END, false)
+            ELSE coalesce(t.disputed, false) END::DOUBLE AS invoice_disputed,
        -- the relationship so far
        coalesce(i.invoices, 0) AS prior_invoices,
        CASE WHEN f.first_day < t.invoice_date THEN (t.invoice_date - f.first_day)::DOUBLE END
            AS tenure_days,
        -- how earlier invoices were paid
        coalesce(s.settled, 0) AS settled_count,
+       (t.invoice_date - p.day)::DOUBLE AS days_since_last_payment,
+       coalesce(p.method, '(unknown)') AS last_payment_method,
        s.late / s.settled AS late_share,
        round(s.weighted_late / s.weight, 6) AS late_share_recent,
        s.days_late / s.settled AS days_late_mean,
+       sm.days_late_median::DOUBLE AS days_late_median,
        CASE WHEN s.settled >= 2
             THEN round(sqrt(greatest(s.days_late_squared / s.settled
                                      - power(s.days_late / s.settled, 2), 0)), 4)
@@ -182,8 +222,11 @@ ASOF LEFT JOIN issued_so_far i ON i.customer_id = t.customer_id AND t.invoice_da
 ASOF LEFT JOIN owed_so_far o ON o.customer_id = t.customer_id AND t.invoice_date > o.day
 ASOF LEFT JOIN settled_so_far s ON s.customer_id = t.customer_id AND t.invoice_date > s.day
 ASOF LEFT JOIN noted_so_far n ON n.customer_id = t.customer_id AND t.invoice_date > n.day
+ASOF LEFT JOIN settled_medians sm ON sm.customer_id = t.customer_id AND t.invoice_date > sm.day
+ASOF LEFT JOIN paid_days p ON p.customer_id = t.customer_id AND t.invoice_date > p.day
 LEFT JOIN first_invoice f ON f.customer_id = t.customer_id
 LEFT JOIN customers cu ON cu.customer_id = t.customer_id
+LEFT JOIN dated_disputes dd ON dd.invoice_id = t.invoice_id
 
 -- name: labels
 -- What is known at $horizon about each invoice and debit memo. Late (= 1) when written off by
@@ -206,6 +249,11 @@ SELECT invoice_id, invoice_date,
 FROM invoices
 WHERE amount > 0
 
+-- name: dispute_basis
+-- Where an invoice's own dispute status comes from: dated dispute activities (true) or the
+-- register's dispute flag, its status at export (false).
+SELECT count(*) > 0 FROM activities WHERE lower(kind) = 'dispute' AND invoice_id IS NOT NULL
+
 -- name: data_end
 -- The newest date in the store (invoice, payment or settlement): outcomes are known up to it.
 SELECT max(d) FROM (
@@ -224,7 +272,7 @@ FROM open_documents($as_of)
 -- a store whose columns it was trained on are still there, with the same types.
 SELECT table_name || '.' || column_name AS column_name, data_type
 FROM duckdb_columns()
-WHERE table_name IN ('invoices', 'applications', 'activities', 'customers')
+WHERE table_name IN ('invoices', 'applications', 'activities', 'customers', 'payments')
   AND database_name = current_database() AND schema_name = 'main'
 
 -- name: create_score_tables
@@ -354,3 +402,17 @@ FROM invoice_scores
 WHERE NOT already_late AND ($currency IS NULL OR currency = $currency)
 GROUP BY ALL
 ORDER BY bin
+
+-- name: collected_by_week
+-- What was actually collected (payments, credit memos, settled dates; not write-offs) on the
+-- documents open at $as_of, by calendar week (Monday) over the $weeks weeks from the one holding
+-- $as_of + 1, per currency: the truth a back-tested cash forecast is measured against.
+WITH first_week AS (SELECT date_trunc('week', $as_of::DATE + 1)::DATE AS monday)
+SELECT coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
+       date_trunc('week', a.applied_on)::DATE AS week_start, sum(a.amount)::DOUBLE AS collected
+FROM open_documents($as_of) d
+JOIN applications a ON a.invoice_id = d.invoice_id
+WHERE a.source_type <> 'write_off' AND a.applied_on > $as_of
+  AND a.applied_on < (SELECT monday FROM first_week) + 7 * $weeks
+GROUP BY ALL
+ORDER BY currency, week_start
