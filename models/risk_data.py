@@ -97,6 +97,15 @@ def labels(
     return store.df(_sql("labels"), params).set_index("invoice_id")
 
 
+def labels_for(store: Store, frame: pd.DataFrame, horizon: dt.date, grace_days: int = 0) -> pd.DataFrame:  # fmt: skip
+    """`labels` row for row with `frame` (features, in their order). Both come sorted by invoice
+    date and id, so the common case needs no lookup by id."""
+    found = labels(store, horizon, grace_days)
+    if len(found) == len(frame) and (found.index.to_numpy() == frame["invoice_id"].to_numpy()).all():  # fmt: skip
+        return found
+    return found.reindex(frame["invoice_id"])
+
+
 def data_end(store: Store) -> dt.date | None:
     """The newest date in the store: outcomes are known up to it."""
     return _date(store.value(_sql("data_end")))

@@ -28,7 +28,7 @@ BASELINE = "historical_rate"
 ORIGINS = (0.55, 0.7, 0.85)  # where the folds start, as quantiles of the training invoice dates
 MIN_FIT_INVOICES = 200
 MIN_FIT_PER_CLASS = 20
-MAX_FIT_INVOICES = 60_000  # a validation fit learns from at most this many of the newest invoices
+MAX_FIT_INVOICES = 40_000  # a validation fit learns from at most this many of the newest invoices
 
 
 @dataclass(frozen=True)

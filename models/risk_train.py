@@ -36,7 +36,7 @@ from models.risk_data import (
     data_end,
     dispute_basis,
     features,
-    labels,
+    labels_for,
     resolve_model_dir,
     store_id,
 )
@@ -218,7 +218,7 @@ def train(
 def _time_split(store: Store, frame: pd.DataFrame, cutoff, end: dt.date, grace_days: int) -> dict:
     """Which invoices train (issued before the cut-off, outcome known on it) and which test
     (issued from the cut-off, outcome known at `end`), with their labels."""
-    at_end = labels(store, end, grace_days).reindex(frame["invoice_id"])
+    at_end = labels_for(store, frame, end, grace_days)
     known_at_end = at_end["known"].to_numpy(dtype=bool)
     if cutoff is None:
         if not known_at_end.any():
@@ -227,7 +227,7 @@ def _time_split(store: Store, frame: pd.DataFrame, cutoff, end: dt.date, grace_d
     cutoff = _date(cutoff)
     if cutoff > end:
         raise ModelError(f"the cut-off {cutoff} is after the newest data ({end})")
-    at_cutoff = labels(store, cutoff, grace_days).reindex(frame["invoice_id"])
+    at_cutoff = labels_for(store, frame, cutoff, grace_days)
     before = (frame["invoice_date"] < pd.Timestamp(cutoff)).to_numpy()
     train = before & at_cutoff["known"].to_numpy(dtype=bool)
     test = ~before & known_at_end
@@ -261,7 +261,7 @@ def _folds(store: Store, frame: pd.DataFrame, split: dict, grace_days: int) -> l
     dates = frame["invoice_date"]
     out = []
     for origin, end in risk_select.origins(dates[split["train"]], split["cutoff"]):
-        at_origin = labels(store, origin.date(), grace_days).reindex(frame["invoice_id"])
+        at_origin = labels_for(store, frame, origin.date(), grace_days)
         before = (dates < origin).to_numpy()
         fit = before & at_origin["known"].to_numpy(dtype=bool)
         check = split["train"] & ~before & (dates < end).to_numpy()

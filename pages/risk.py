@@ -102,7 +102,9 @@ st.caption(risk_report.payment_dates_line(card))
 
 left, right = st.columns(2)
 curves = card.get("curves") or {}
-shown = [k for k in card["candidates"] if k in (card["shipped"], "historical_rate", "logistic", "trees")]
+shown = [
+    k for k in card["candidates"] if k in (card["shipped"], "historical_rate", "logistic", "trees")
+]
 if not curves:
     st.caption("No calibration or ROC curves: the test set is too small to draw them.")
 if curves:

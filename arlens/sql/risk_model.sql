@@ -248,6 +248,7 @@ SELECT invoice_id, invoice_date,
        END::DOUBLE AS days_late
 FROM invoices
 WHERE amount > 0
+ORDER BY invoice_date, invoice_id
 
 -- name: dispute_basis
 -- Where an invoice's own dispute status comes from: dated dispute activities (true) or the
