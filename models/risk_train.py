@@ -307,7 +307,7 @@ def _payment_dates(X, split, folds, numeric, categorical) -> tuple[object, dict]
     out["mae_validation"] = mae
     out["predictor"] = "model" if mae["model"] < mae["median"] else "median"
     out["reason"] = (
-        f"validation MAE {mae['model']:.1f} days (model) vs {mae['median']:.1f} (customer's median)"
+        f"validation MAE: {mae['model']:.1f} days for the model, {mae['median']:.1f} for the median"
     )
     return days, out
 
