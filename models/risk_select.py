@@ -108,7 +108,6 @@ def fit_all(X: pd.DataFrame, y: np.ndarray, numeric, categorical, keys=None) -> 
 
 def validate(
     X: pd.DataFrame,
-    dates: pd.Series,
     groups: np.ndarray,
     folds: list[dict],
     numeric: list[str],

@@ -134,8 +134,7 @@ def train(
     with _threads(fitting=True):
         report(0.15, f"Validating {len(risk_select.CANDIDATES)} candidates at {len(folds)} origins")
         with _timed(seconds, "validate"):
-            dates = frame["invoice_date"]
-            validation = risk_select.validate(X, dates, groups, folds, numeric, categorical)
+            validation = risk_select.validate(X, groups, folds, numeric, categorical)
         chosen = validation["chosen"]
         report(0.45, f"Fitting every candidate on {len(y_train):,} training invoices")
         with _timed(seconds, "fit"):
