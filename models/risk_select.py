@@ -9,7 +9,7 @@ on that day, and scored on the invoices issued from the origin to the next one (
 the cut-off): the same question the test period asks later, asked earlier. The out-of-origin
 predictions are pooled; a candidate beats the baseline when the lower bound of the paired,
 customer-clustered bootstrap interval of its ROC AUC gain is above zero, or when it ranks better
-at every origin and its probabilities are better beyond noise (log loss). The best such candidate
+and its probabilities are better beyond noise (log loss). The best such candidate
 is shipped; with none, the historical rate is.
 """
 
@@ -151,7 +151,7 @@ def validate(
         )
     metrics = {k: risk_eval.evaluate(y, p) for k, p in scores.items()}
     boot = risk_eval.intervals(y, scores, groups=np.concatenate(pooled_groups), reference=BASELINE)
-    chosen, reason = choose(metrics, boot["differences"], per_fold)
+    chosen, reason = choose(metrics, boot["differences"])
     return {
         "folds": per_fold,
         "invoices": len(y),
@@ -164,27 +164,24 @@ def validate(
     }
 
 
-def choose(metrics: dict, differences: dict, folds: list[dict] | None = None) -> tuple[str, str]:
+def choose(metrics: dict, differences: dict) -> tuple[str, str]:
     """The candidate with the best pooled validation ROC AUC among those that beat the baseline:
     ranking better beyond noise (the lower bound of the AUC gain's interval above zero), or
-    ranking better at every origin with probabilities better beyond noise (the upper bound of
-    the log-loss change below zero). With none, the baseline."""
-    used = [
-        f["roc_auc"] for f in folds or [] if f.get("roc_auc") and None not in f["roc_auc"].values()
-    ]
-
-    def every_fold(key: str) -> bool:
-        return bool(used) and all(f[key] > f[BASELINE] for f in used)
+    ranking better with probabilities better beyond noise (the upper bound of the log-loss
+    change below zero: log loss judges the probabilities the amount at risk is built on). With
+    none, the baseline."""
 
     def beats(key: str) -> str | None:
         auc, loss = (differences.get(key) or {}).get("roc_auc"), (differences.get(key) or {}).get("log_loss")  # fmt: skip
-        if auc and auc["low"] is not None and auc["low"] > 0:
+        if not auc or auc["low"] is None:
+            return None
+        if auc["low"] > 0:
             return (
                 f"ROC AUC {auc['difference']:+.3f} (95% CI {auc['low']:+.3f} to {auc['high']:+.3f})"
             )
-        if loss and loss["high"] is not None and loss["high"] < 0 and every_fold(key):
+        if auc["difference"] > 0 and loss and loss["high"] is not None and loss["high"] < 0:
             return (
-                f"ROC AUC higher at all {len(used)} origins and log loss {loss['difference']:+.4f} "
+                f"ROC AUC {auc['difference']:+.3f} and log loss {loss['difference']:+.4f} "
                 f"(95% CI {loss['low']:+.4f} to {loss['high']:+.4f})"
             )
         return None
