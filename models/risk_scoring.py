@@ -22,18 +22,25 @@ def used_features(card: dict) -> list[str]:
     return used["numeric"] + used["categorical"]
 
 
+def days_late_by(predictor: str, X: pd.DataFrame, days_model, fallback_days: float) -> np.ndarray:
+    """Days late expected by one payment-date predictor: "model" (the days-late model) or
+    "median" (the customer's median days late so far, `fallback_days` for a new customer);
+    clipped as the payment dates are. Training checks both with this, scoring uses the chosen."""
+    if predictor == "model" and days_model is not None:
+        days = days_model.predict(X[FEATURES])
+    else:
+        days = X["days_late_median"].fillna(fallback_days).to_numpy()
+    return np.clip(np.asarray(days, dtype=float), -60, DAYS_CAP)
+
+
 def expected_days_late(models: dict, card: dict, X: pd.DataFrame, predictor: str | None = None) -> np.ndarray:  # fmt: skip
-    """Days late expected for invoices not yet late: the days-late model when validation chose
-    it (or `predictor` = "model"), else the customer's median days late so far (the training
-    median for a new customer)."""
+    """Days late expected for invoices not yet late, by the predictor validation chose (or
+    `predictor`)."""
     if not len(X):
         return np.array([])
     predictor = predictor or card["payment_dates"]["predictor"]
-    if predictor == "model" and "days_late" in models:
-        days = models["days_late"].predict(X[FEATURES])
-    else:
-        days = X["days_late_median"].fillna(card["payment_dates"]["fallback_days"]).to_numpy()
-    return np.clip(np.asarray(days, dtype=float), -60, DAYS_CAP)
+    fallback = card["payment_dates"]["fallback_days"]
+    return days_late_by(predictor, X, models.get("days_late"), fallback)
 
 
 def score_open_items(

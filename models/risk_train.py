@@ -43,7 +43,7 @@ from models.risk_data import (
 from models.risk_persist import ModelError
 from models.risk_pipeline import CATEGORICAL, FEATURES, NUMERIC, days_model, reference_row
 from models.risk_pipeline import usable_features as _usable
-from models.risk_scoring import payment_dates_both_ways
+from models.risk_scoring import days_late_by, payment_dates_both_ways
 
 THRESHOLD = 0.5  # calibrated probabilities: "late" when more likely than not
 CUTOFF_QUANTILE = 0.75  # default cut-off: three quarters of the labelled invoices train
@@ -300,8 +300,8 @@ def _payment_dates(X, split, folds, numeric, categorical) -> tuple[object, dict]
     )
     truth = split["days_at_cutoff"][check]
     mae = {
-        "model": float(np.mean(np.abs(np.clip(early.predict(X[check]), -60, DAYS_CAP) - truth))),
-        "median": float(np.mean(np.abs(X["days_late_median"][check].fillna(fallback) - truth))),
+        way: float(np.mean(np.abs(days_late_by(way, X[check], early, fallback) - truth)))
+        for way in ("model", "median")
     }
     out["mae_validation"] = mae
     out["predictor"] = "model" if mae["model"] < mae["median"] else "median"
@@ -317,11 +317,9 @@ def _days_mae(X, split, days, fallback) -> dict | None:
     if rows.sum() < risk_eval.MIN_TEST_INVOICES:
         return None
     truth = split["y_test_days"]
-    median = X["days_late_median"][rows].fillna(fallback).to_numpy()
-    out = {"median": float(np.mean(np.abs(median - truth))), "invoices": int(rows.sum())}
-    if days is not None:
-        predicted = np.clip(days.predict(X[rows]), -60, DAYS_CAP)
-        out["model"] = float(np.mean(np.abs(predicted - truth)))
+    out = {"invoices": int(rows.sum())}
+    for way in ("median", "model") if days is not None else ("median",):
+        out[way] = float(np.mean(np.abs(days_late_by(way, X[rows], days, fallback) - truth)))
     return out
 
 
