@@ -7,12 +7,14 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from arlens import metrics
 from arlens.exports import write_csv
+from arlens.ingest.derive import rebuild_derived
 from arlens.ingest.importer import ImportFailed, import_file
 from arlens.ingest.mapping import TABLES
 from arlens.store import Store, StoreError
@@ -92,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("status", help="what the store holds")
     p.add_argument(
         "--upgrade", action="store_true", help="bring a file from an older AR Lens up to date"
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="re-derive applications, unapplied items and month-end balances from scratch "
+        "(imports re-derive only what they touch)",
     )
     _add_db(p)
 
@@ -477,7 +485,13 @@ def cmd_imports(args) -> int:
 
 
 def cmd_status(args) -> int:
-    with Store.open(args.db, read_only=not args.upgrade) as store:
+    with Store.open(args.db, read_only=not (args.upgrade or args.rebuild)) as store:
+        if args.rebuild:
+            started = time.perf_counter()
+            with store.transaction():
+                rebuild_derived(store)
+                store.bump_data_version()
+            print(f"re-derived every derived table in {time.perf_counter() - started:.1f} s")
         print(f"{store.path}: data version {store.data_version()}")
         for table, count in store.table_counts().items():
             print(f"  {table:<13}{count:>12,}")

@@ -16,12 +16,12 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
     2: ["ALTER TABLE financials ADD COLUMN IF NOT EXISTS accounts_receivable DECIMAL(18,2)"],
-    3: ["DELETE FROM partial_applications", ("derive", "rebuild_partial_applications")],
+    3: [],  # partial_applications: filled by version 6's rebuild
     4: [
         "ALTER TABLE customers ADD COLUMN IF NOT EXISTS currency_assumed BOOLEAN DEFAULT false",
         "ALTER TABLE invoices ADD COLUMN IF NOT EXISTS currency_assumed BOOLEAN DEFAULT false",
@@ -31,6 +31,8 @@ MIGRATIONS = {
         "upgrade_currencies",
     ],
     5: ["ALTER TABLE invoices ADD COLUMN IF NOT EXISTS billing_channel VARCHAR"],
+    # applications loses its primary key (slow deletes); month_end_balances is new.
+    6: ["DROP TABLE applications", "schema", "rebuild_derived"],
 }
 
 
@@ -145,13 +147,24 @@ class Store:
     def create_schema(self) -> None:
         schema = resources.files("arlens").joinpath("schema.sql").read_text()
         self.con.execute(schema)
+        self.create_macros()  # migrations re-derive tables with them
         if not self.rows("SELECT 1 FROM store_meta"):
             self.con.execute("INSERT INTO store_meta VALUES (0, ?)", [SCHEMA_VERSION])
         for version in range(self.schema_version() + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS.get(version, []):
+                if statement == "schema":
+                    self.con.execute(schema)
+                    continue
+                if statement == "rebuild_derived":
+                    from arlens.ingest.derive import rebuild_derived
+
+                    rebuild_derived(self)
+                    continue
                 if statement == "upgrade_currencies":
+                    from arlens.ingest import derive
                     from arlens.ingest.importer import fill_currencies
 
+                    derive.begin(self)
                     self.ensure_home_currency()
                     fill_currencies(self)
                     continue
@@ -239,6 +252,9 @@ class Store:
                 "SELECT invoice_id FROM invoices WHERE currency_assumed)",
                 {"c": code, "old": old},
             )
+            from arlens.ingest.derive import rebuild_month_end_balances
+
+            rebuild_month_end_balances(self)
 
     def ensure_home_currency(self, given: str | None = None) -> tuple[str, bool]:
         """The home currency, set on first use: the one given, else the store's most common

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from arlens import queries
-from arlens.ingest import columns, values
+from arlens.ingest import columns, derive, values
 from arlens.ingest.columns import ACTIVITY_KINDS
 from arlens.ingest.columns import ident as _ident
 from arlens.ingest.mapping import (
@@ -137,6 +137,7 @@ def import_file(
         job = _Import(store, spec, mapping, import_id, progress)
         store.execute("DROP TABLE IF EXISTS _imported_keys")
         store.execute("CREATE TEMP TABLE _imported_keys (key VARCHAR)")
+        derive.begin(store)
         for source in sources:
             job.add_source(source, only_one=len(sources) == 1)
         if job.rows_read == 0:
@@ -519,6 +520,8 @@ class _Import:
                 if "currency" in present
                 else amount_currency
             )
+            # A currency read in the file is real, even where an earlier import assumed one.
+            select["currency_assumed"] = "false"
         if spec.target == "invoices":
             if "amount" not in chosen and "open_amount" in chosen:
                 select["amount"] = "g.open_amount"
@@ -578,6 +581,11 @@ class _Import:
                     f"CASE WHEN excluded.due_date_derived AND NOT {target}.due_date_derived "
                     f"THEN {target}.due_date ELSE excluded.due_date END"
                 )
+            elif c == "currency_assumed":
+                update = (
+                    f"CASE WHEN excluded.currency IS NOT NULL THEN false "
+                    f"ELSE {target}.currency_assumed END"
+                )
             elif c == "due_date_derived":
                 update = f"{target}.due_date_derived AND excluded.due_date_derived"
             elif c in keep_stored:
@@ -586,6 +594,8 @@ class _Import:
                 update = f"coalesce(excluded.{column}, {target}.{column})"
             updates.append(f"{column} = {update}")
         conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+        loaded_keys = f"SELECT {_ident(spec.key)} FROM _checked WHERE len(_problems) = 0"
+        derive.note_links(store, spec.target, loaded_keys)
         store.execute(
             f"INSERT INTO {target} ({', '.join(_ident(c) for c in names)}) "
             f"SELECT {', '.join(select[c] for c in names)} "
@@ -594,10 +604,8 @@ class _Import:
         )
         loaded = int(store.value("SELECT count(*) FROM _checked WHERE len(_problems) = 0"))
         store.execute("CREATE TEMP TABLE IF NOT EXISTS _imported_keys (key VARCHAR)")
-        store.execute(
-            f"INSERT INTO _imported_keys SELECT {_ident(spec.key)} FROM _checked "
-            "WHERE len(_problems) = 0"
-        )
+        store.execute(f"INSERT INTO _imported_keys {loaded_keys}")
+        derive.note_links(store, spec.target, loaded_keys)
         if spec.target == "invoices":
             self._invoice_notes(chosen)
         if spec.target == "customers" or (spec.target == "invoices" and "country" in chosen):
@@ -706,8 +714,7 @@ class _Import:
                 "`arlens config currency EUR`)"
             )
         fill_currencies(store)
-        if self.spec.target in ("invoices", "payments", "customers"):
-            rebuild_derived(store)
+        derive.derive_touched(store)
         return stubs
 
 
@@ -722,12 +729,4 @@ def fill_currencies(store: Store) -> None:
     store.execute(queries.sql("derive", "fill_payment_currencies"))
 
 
-def rebuild_derived(store: Store) -> None:
-    """Applications, settled dates and unapplied items follow from the documents, always whole."""
-    store.execute("DELETE FROM applications")
-    store.execute(queries.sql("derive", "rebuild_applications"))
-    store.execute(queries.sql("derive", "mark_settled"))
-    store.execute("DELETE FROM partial_applications")
-    store.execute(queries.sql("derive", "rebuild_partial_applications"))
-    store.execute("DELETE FROM unapplied")
-    store.execute(queries.sql("derive", "rebuild_unapplied"))
+rebuild_derived = derive.rebuild_derived  # the whole path, under its older name

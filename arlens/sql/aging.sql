@@ -77,6 +77,18 @@ JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (cu
 GROUP BY ALL
 ORDER BY month_end, currency, bucket_index
 
+-- name: trend_from_balances
+-- The same trend read from the month-end balances (due basis, default edges; arlens/ingest/derive.py
+-- keeps them): what `trend` computes, without expanding invoices × month-ends.
+SELECT b.month_end, coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
+       b.bucket_index, sum(b.open_amount) AS amount
+FROM month_end_balances b
+JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
+WHERE b.month_end BETWEEN $start AND $end
+  AND ($currency IS NULL OR coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) = $currency)
+GROUP BY ALL
+ORDER BY month_end, currency, bucket_index
+
 -- name: customer_open_invoices
 -- One customer's open invoices at $as_of, oldest due first (the Aging page's drill-down).
 SELECT d.invoice_id, d.doc_type, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, d.invoice_date,

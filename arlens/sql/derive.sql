@@ -1,4 +1,10 @@
--- Derived tables, rebuilt inside every import's transaction so they always agree with the inputs.
+-- Derived tables, re-derived inside every import's transaction so they always agree with the inputs.
+-- Each derivation runs over everything ($all) or over what an import touched: the invoices in
+-- `_scope_invoices` (documents it loaded and the invoices its payments and credit memos name, before
+-- and after) and the payments in `_scope_payments` (arlens/ingest/derive.py fills both).
+
+-- name: clear_applications
+DELETE FROM applications WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
 
 -- name: rebuild_applications
 -- Who settled what: payments naming an invoice, credit memos naming the invoice they credit
@@ -7,21 +13,25 @@
 -- until the invoice is settled; what a payment or credit brings beyond that stays unapplied.
 -- Unapplied credits are never matched by amount: only documented links apply (DESIGN.md §3).
 INSERT INTO applications
-WITH claims AS (
+WITH scoped_invoices AS (
+    SELECT * FROM invoices
+    WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+),
+claims AS (
     SELECT 'payment' AS source_type, p.payment_id AS source_id, p.invoice_id,
            p.payment_date AS applied_on, p.amount AS claim, 1 AS rank_in_day
-    FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id
+    FROM payments p JOIN scoped_invoices i ON i.invoice_id = p.invoice_id
     WHERE p.amount > 0 AND i.amount > 0 AND p.currency IS NOT DISTINCT FROM i.currency
     UNION ALL
     SELECT 'credit_memo', memo.invoice_id, memo.applies_to, memo.invoice_date, -memo.amount, 2
-    FROM invoices memo JOIN invoices i ON i.invoice_id = memo.applies_to
+    FROM invoices memo JOIN scoped_invoices i ON i.invoice_id = memo.applies_to
     WHERE memo.amount < 0 AND i.amount > 0 AND memo.currency IS NOT DISTINCT FROM i.currency
     UNION ALL
     SELECT 'paid_date', invoice_id, invoice_id, paid_date, amount, 3
-    FROM invoices WHERE paid_date IS NOT NULL AND amount > 0
+    FROM scoped_invoices WHERE paid_date IS NOT NULL AND amount > 0
     UNION ALL
     SELECT 'write_off', invoice_id, invoice_id, written_off_on, amount, 4
-    FROM invoices WHERE written_off_on IS NOT NULL AND amount > 0
+    FROM scoped_invoices WHERE written_off_on IS NOT NULL AND amount > 0
 ),
 -- An open-items export says what was still open on its day: whatever the claims above had not
 -- settled by then was paid by that day (an 'open_balance' settlement dated the export).
@@ -29,7 +39,7 @@ open_balance AS (
     SELECT 'open_balance' AS source_type, i.invoice_id AS source_id, i.invoice_id,
            i.exported_on AS applied_on,
            (i.amount - i.open_amount_exported) - coalesce(sum(c.claim), 0) AS claim, 5 AS rank_in_day
-    FROM invoices i LEFT JOIN claims c ON c.invoice_id = i.invoice_id AND c.applied_on <= i.exported_on
+    FROM scoped_invoices i LEFT JOIN claims c ON c.invoice_id = i.invoice_id AND c.applied_on <= i.exported_on
     WHERE i.open_amount_exported IS NOT NULL AND i.amount > 0
     GROUP BY i.invoice_id, i.exported_on, i.amount, i.open_amount_exported
 ),
@@ -42,7 +52,7 @@ ordered AS (
                PARTITION BY c.invoice_id
                ORDER BY c.applied_on, c.rank_in_day, c.source_id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS claimed_before
-    FROM all_claims c JOIN invoices i ON i.invoice_id = c.invoice_id
+    FROM all_claims c JOIN scoped_invoices i ON i.invoice_id = c.invoice_id
 )
 SELECT source_type, source_id, invoice_id, applied_on,
        least(claim, invoice_amount - claimed_before) AS amount
@@ -51,12 +61,18 @@ WHERE claimed_before < invoice_amount
 
 -- name: fill_invoice_currencies
 -- A document without its own currency is in its customer's currency (assumed when the customer's was).
+-- One whose currency was only assumed takes its customer's real currency once a customers file
+-- brings it (for the invoices in scope: the import's own, or those of the customers it loaded).
 UPDATE invoices SET currency = c.currency, currency_assumed = c.currency_assumed
 FROM customers c
-WHERE invoices.currency IS NULL AND c.customer_id = invoices.customer_id AND c.currency IS NOT NULL
+WHERE c.customer_id = invoices.customer_id AND c.currency IS NOT NULL
+  AND (invoices.currency IS NULL
+       OR (invoices.currency_assumed AND NOT c.currency_assumed AND invoices.currency <> c.currency
+           AND invoices.invoice_id IN (SELECT invoice_id FROM _scope_invoices)))
 
 -- name: fill_payment_currencies
--- Likewise for payments: the invoice's currency, else the customer's.
+-- Likewise for payments: the invoice's currency, else the customer's. A payment whose currency was
+-- assumed (its invoice or customer came later) takes the better one once it arrives (in scope).
 UPDATE payments SET currency = f.currency, currency_assumed = f.currency_assumed
 FROM (
     SELECT p.payment_id, coalesce(i.currency, c.currency) AS currency,
@@ -66,6 +82,10 @@ FROM (
     LEFT JOIN invoices i ON i.invoice_id = p.invoice_id
     LEFT JOIN customers c ON c.customer_id = p.customer_id
     WHERE p.currency IS NULL
+       OR (p.currency_assumed
+           AND coalesce(i.currency, CASE WHEN NOT c.currency_assumed THEN c.currency END) <> p.currency
+           AND (p.invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+                OR p.payment_id IN (SELECT payment_id FROM _scope_payments)))
 ) f
 WHERE payments.payment_id = f.payment_id AND f.currency IS NOT NULL
 
@@ -98,18 +118,31 @@ FROM (
            CASE WHEN coalesce(a.applied, 0) >= i.amount THEN a.last_applied END AS settled_on
     FROM invoices i LEFT JOIN (
         SELECT invoice_id, sum(amount) AS applied, max(applied_on) AS last_applied
-        FROM applications GROUP BY invoice_id) a USING (invoice_id)
-    WHERE i.amount > 0
+        FROM applications
+        WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+        GROUP BY invoice_id) a USING (invoice_id)
+    WHERE i.amount > 0 AND ($all OR i.invoice_id IN (SELECT invoice_id FROM _scope_invoices))
 ) s
 WHERE s.invoice_id = invoices.invoice_id
   AND s.settled_on IS DISTINCT FROM invoices.settled_on
+
+-- name: clear_partial_applications
+DELETE FROM partial_applications
+WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
 
 -- name: rebuild_partial_applications
 -- The applications dated before their invoice was settled in full (all of them while it is open).
 INSERT INTO partial_applications
 SELECT a.invoice_id, a.applied_on, a.amount
 FROM applications a JOIN invoices i USING (invoice_id)
-WHERE i.settled_on IS NULL OR a.applied_on < i.settled_on
+WHERE (i.settled_on IS NULL OR a.applied_on < i.settled_on)
+  AND ($all OR a.invoice_id IN (SELECT invoice_id FROM _scope_invoices))
+
+-- name: clear_unapplied
+DELETE FROM unapplied
+WHERE $all
+   OR (item_type = 'unapplied_cash' AND document_id IN (SELECT payment_id FROM _scope_payments))
+   OR (item_type = 'unapplied_credit' AND document_id IN (SELECT invoice_id FROM _scope_invoices))
 
 -- name: rebuild_unapplied
 -- What each payment and credit memo left unapplied, as negative open items dated on the document.
@@ -120,6 +153,7 @@ FROM payments p LEFT JOIN (
     SELECT source_id, sum(amount) AS applied FROM applications
     WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
 WHERE p.amount - coalesce(a.applied, 0) <> 0
+  AND ($all OR p.payment_id IN (SELECT payment_id FROM _scope_payments))
 UNION ALL
 SELECT 'unapplied_credit', m.invoice_id, m.customer_id, m.currency, m.invoice_date,
        m.amount + coalesce(a.applied, 0)
@@ -127,6 +161,7 @@ FROM invoices m LEFT JOIN (
     SELECT source_id, sum(amount) AS applied FROM applications
     WHERE source_type = 'credit_memo' GROUP BY source_id) a ON a.source_id = m.invoice_id
 WHERE m.amount < 0 AND m.amount + coalesce(a.applied, 0) <> 0
+  AND ($all OR m.invoice_id IN (SELECT invoice_id FROM _scope_invoices))
 
 -- name: create_stub_customers
 -- Documents may name customers the store has not seen: they get a stub row, reported to the user.
@@ -170,3 +205,25 @@ SELECT what, currency, count(*), sum(amount) FROM (
       AND m.invoice_id IN (SELECT key FROM _imported_keys)
       AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = m.applies_to)
 ) GROUP BY what, currency ORDER BY what, currency
+
+-- name: month_end_balances_through
+-- The newest month-end the month-end balances cover: the last one on or before the newest document.
+SELECT CASE WHEN last_day(d) = d THEN d ELSE (date_trunc('month', d) - INTERVAL 1 DAY)::DATE END
+FROM (SELECT greatest(max(i.invoice_date), (SELECT max(payment_date) FROM payments)) AS d
+      FROM invoices i)
+
+-- name: clear_month_end_balances
+DELETE FROM month_end_balances
+WHERE $all OR EXISTS (
+    SELECT 1 FROM month_end_scope s
+    WHERE s.customer_id = month_end_balances.customer_id
+      AND month_end_balances.month_end >= s.from_month_end)
+
+-- name: rebuild_month_end_balances
+-- Open amounts at each month-end in [$start, $through] per customer, currency and bucket, the way
+-- the trend sums them (invoices and debit memos; unapplied items are not aged).
+INSERT INTO month_end_balances
+SELECT month_end, customer_id, currency, bucket_index(days_past_due, $edges, 'due'),
+       sum(open_amount)
+FROM open_at_month_ends($start, $through, scoped := NOT $all)
+GROUP BY ALL

@@ -50,7 +50,8 @@ CREATE OR REPLACE TEMP MACRO month_ends(start_date, end_date) AS TABLE
     WHERE last_day(m)::DATE BETWEEN start_date::DATE AND end_date::DATE;
 
 -- Every invoice open at every month-end in [start_date, end_date], with its open amount then.
-CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date) AS TABLE
+-- `scoped` keeps only the customers and month-ends in `month_end_scope` (what an import touched).
+CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date, scoped := false) AS TABLE
     WITH pairs AS (
         SELECT m.month_end, i.invoice_id, i.customer_id, i.currency, i.invoice_date, i.due_date,
                i.amount
@@ -62,6 +63,9 @@ CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date) AS TABLE
           -- settled before the first month-end or issued after the last: never open at one
           AND coalesce(i.settled_on, DATE '9999-12-31') > start_date::DATE
           AND i.invoice_date <= end_date::DATE
+          AND (NOT scoped OR EXISTS (
+              SELECT 1 FROM month_end_scope s
+              WHERE s.customer_id = i.customer_id AND m.month_end >= s.from_month_end))
     ),
     settled AS (
         SELECT p.month_end, p.invoice_id, sum(a.amount) AS settled
