@@ -219,12 +219,11 @@ def aging(
     ]
 
 
-def _trend_query(store: Store, end: dt.date, basis: str, edges: Sequence[int]) -> str:
-    """The month-end balances hold the due basis and the default edges up to a month-end."""
-    if basis != "due" or _edges(edges) != list(DEFAULT_EDGES):
-        return "trend"
-    through = store.value("SELECT value FROM settings WHERE key = 'month_end_balances_through'")
-    return "trend_from_balances" if through and end <= dt.date.fromisoformat(through) else "trend"
+def _trend_query(basis: str, edges: Sequence[int]) -> str:
+    """Month-end balances are kept for the due basis and the default edges."""
+    if basis == "due" and _edges(edges) == list(DEFAULT_EDGES):
+        return "trend_from_balances"
+    return "trend"
 
 
 def trend(
@@ -237,11 +236,11 @@ def trend(
 ) -> pd.DataFrame:
     """Aging at every month-end in [start, end]: one row per (month_end, currency).
 
-    With the default edges on the due basis it reads the month-end balances the importer keeps
-    (a small table); otherwise it ages every invoice at every month-end."""
+    With the default edges on the due basis it reads the month-end balances the importer keeps;
+    otherwise it ages every invoice at every month-end."""
     labels = bucket_labels(basis, edges)
     params = _params(filters, start=start, end=end, basis=basis, edges=_edges(edges))
-    long = _run(store, "aging", _trend_query(store, end, basis, edges), params)
+    long = _run(store, "aging", _trend_query(basis, edges), params)
     if long.empty:
         return pd.DataFrame(columns=["month_end", "currency", *labels, "total"])
     long["bucket"] = _label_buckets(long, labels)

@@ -18,7 +18,6 @@ from __future__ import annotations
 from arlens import queries
 from arlens.store import Store
 
-SNAPSHOT_EDGES = [30, 60, 90, 120]  # the default aging edges (arlens.metrics.DEFAULT_EDGES)
 THROUGH_KEY = "month_end_balances_through"
 
 
@@ -154,7 +153,7 @@ def _month_end_balances(store: Store, whole: bool) -> None:
     if start is not None and start <= through:
         store.execute(
             queries.sql("derive", "rebuild_month_end_balances"),
-            {"all": whole, "start": start, "through": through, "edges": SNAPSHOT_EDGES},
+            {"all": whole, "start": start, "through": through},
         )
     store.execute("DELETE FROM month_end_scope")
     store.execute(

@@ -78,14 +78,13 @@ GROUP BY ALL
 ORDER BY month_end, currency, bucket_index
 
 -- name: trend_from_balances
--- The same trend read from the month-end balances (due basis, default edges; arlens/ingest/derive.py
--- keeps them): what `trend` computes, without expanding invoices × month-ends.
+-- The same trend for the due basis and the default edges, from the month-end balances
+-- (`month_end_open`): no expansion of invoices × month-ends where they cover the month-ends.
 SELECT b.month_end, coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
        b.bucket_index, sum(b.open_amount) AS amount
-FROM month_end_balances b
+FROM month_end_open($start, $end) b
 JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
-WHERE b.month_end BETWEEN $start AND $end
-  AND ($currency IS NULL OR coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) = $currency)
+WHERE $currency IS NULL OR coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) = $currency
 GROUP BY ALL
 ORDER BY month_end, currency, bucket_index
 

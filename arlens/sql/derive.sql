@@ -223,7 +223,6 @@ WHERE $all OR EXISTS (
 -- Open amounts at each month-end in [$start, $through] per customer, currency and bucket, the way
 -- the trend sums them (invoices and debit memos; unapplied items are not aged).
 INSERT INTO month_end_balances
-SELECT month_end, customer_id, currency, bucket_index(days_past_due, $edges, 'due'),
-       sum(open_amount)
+SELECT month_end, customer_id, currency, month_end_bucket(days_past_due), sum(open_amount)
 FROM open_at_month_ends($start, $through, scoped := NOT $all)
 GROUP BY ALL

@@ -141,8 +141,8 @@ ar AS (
     FROM (
         SELECT month_end, coalesce(currency, (SELECT currency FROM home)) AS currency, customer_id,
                sum(open_amount) AS open_amount,
-               coalesce(sum(open_amount) FILTER (WHERE days_past_due <= 0), 0) AS current_ar
-        FROM open_at_month_ends(
+               coalesce(sum(open_amount) FILTER (WHERE bucket_index = 0), 0) AS current_ar
+        FROM month_end_open(
             last_day(date_trunc('month', $start::DATE) - INTERVAL 1 MONTH)::DATE, $end)
         GROUP BY ALL
     ) o JOIN customers_in USING (customer_id)
@@ -245,8 +245,7 @@ docs AS (
 first_invoice AS (SELECT min(invoice_date) AS first_day FROM docs),
 ar AS (
     SELECT month_end, sum(open_amount) AS open_ar
-    FROM open_at_month_ends((SELECT min(period_end) FROM shown),
-                            (SELECT max(period_end) FROM shown))
+    FROM month_end_open((SELECT min(period_end) FROM shown), (SELECT max(period_end) FROM shown))
     WHERE $currency IS NULL OR coalesce(currency, (SELECT currency FROM home)) = $currency
     GROUP BY month_end
 ),

@@ -79,3 +79,24 @@ CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date, scoped := 
            (p.month_end - p.invoice_date)::INTEGER AS days_outstanding
     FROM pairs p LEFT JOIN settled s USING (month_end, invoice_id)
     WHERE p.amount - coalesce(s.settled, 0) <> 0;
+
+-- The bucket month-end balances are kept in: the due basis with the default edges (arlens.metrics
+-- DEFAULT_EDGES); 0 is Current.
+CREATE OR REPLACE TEMP MACRO month_end_bucket(days) AS bucket_index(days, [30, 60, 90, 120], 'due');
+
+-- Open invoice amounts per month-end in [start_date, end_date] × customer × currency × bucket:
+-- read from `month_end_balances` up to the month-end they cover (the importer keeps them), aged
+-- from the invoices after it (month-ends past the newest document).
+CREATE OR REPLACE TEMP MACRO month_end_open(start_date, end_date) AS TABLE
+    WITH covered AS (
+        SELECT coalesce(
+            (SELECT value FROM settings WHERE key = 'month_end_balances_through')::DATE,
+            DATE '0001-01-01') AS through
+    )
+    SELECT month_end, customer_id, currency, bucket_index, open_amount
+    FROM month_end_balances
+    WHERE month_end BETWEEN start_date::DATE AND least(end_date::DATE, (SELECT through FROM covered))
+    UNION ALL
+    SELECT month_end, customer_id, currency, month_end_bucket(days_past_due), sum(open_amount)
+    FROM open_at_month_ends(greatest(start_date::DATE, (SELECT through FROM covered) + 1), end_date)
+    GROUP BY ALL;
