@@ -445,15 +445,17 @@ def allowance(
     history_months: int = 12,
     edges: Sequence[int] = DEFAULT_EDGES,
     filters: dict | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Expected credit loss (the allowance) per (currency, bucket): balance at `as_of` × the
     bucket's loss rate from the roll rates of the `history_months` before it (loss_rates), with
     where the rate comes from (`source`, `note`); money to the cent. Never summed across
-    currencies."""
+    currencies. `rates`: those roll rates when the caller has them already (the slow part)."""
     columns = ["currency", "bucket", "balance", "loss_rate", "source", "note", "allowance"]
     labels = bucket_labels("due", edges)
     balances = aging(store, as_of, "due", edges, group_by="currency", filters=filters)
-    rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
+    if rates is None:
+        rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
     rows = []
     for record in balances.to_dict("records"):
         currency = record["currency"]
@@ -493,15 +495,18 @@ def expected_credit_loss_by(
     history_months: int = 12,
     edges: Sequence[int] = DEFAULT_EDGES,
     filters: dict | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Expected credit loss per customer or segment (the allowance split by where it sits): its
     balance in each bucket × the bucket's loss rate, in its currency (column
-    `expected_credit_loss`, to the cent). Largest first within each currency."""
+    `expected_credit_loss`, to the cent). Largest first within each currency. `rates` as in
+    `allowance`."""
     labels = bucket_labels("due", edges)
     balances = aging(store, as_of, "due", edges, group_by=group_by, filters=filters)
     if balances.empty:
         return balances.assign(expected_credit_loss=pd.Series(dtype=float))
-    rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
+    if rates is None:
+        rates = roll_rates(store, as_of, months=history_months, edges=edges, filters=filters)
     parts = []
     for currency, part in balances.groupby("currency", dropna=False):
         per_bucket = loss_rates(_of_currency(rates, currency), labels).set_index("bucket")

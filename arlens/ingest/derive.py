@@ -19,6 +19,7 @@ from arlens import queries
 from arlens.store import Store
 
 THROUGH_KEY = "month_end_balances_through"
+INDEX_LOOKUPS = 2000  # up to this many scoped invoices are fetched through the key's index
 
 
 def begin(store: Store) -> None:
@@ -26,20 +27,24 @@ def begin(store: Store) -> None:
     store.execute("CREATE OR REPLACE TEMP TABLE _scope_invoices (invoice_id VARCHAR)")
     store.execute("CREATE OR REPLACE TEMP TABLE _scope_payments (payment_id VARCHAR)")
     store.execute(
-        "CREATE OR REPLACE TEMP TABLE _scope_owners (customer_id VARCHAR, invoice_date DATE)"
+        "CREATE OR REPLACE TEMP TABLE _month_end_from (customer_id VARCHAR, from_date DATE)"
     )
     store.execute("DELETE FROM month_end_scope")
 
 
-def note_links(store: Store, target: str, keys: str) -> None:
-    """Record the invoices that the documents named by `keys` (a query of their ids) touch, as
-    they stand now. Called before an upsert (the old links) and after it (the new ones)."""
+def note_stored_links(store: Store, target: str, keys: str) -> None:
+    """Before an upsert: what the documents named by `keys` (a query of their ids) link to as
+    stored, and who owned the invoices among them (a re-export may move an invoice or its date)."""
     if target == "invoices":
         store.execute(
-            f"INSERT INTO _scope_invoices SELECT key FROM ({keys}) k(key) "
-            "UNION ALL SELECT applies_to FROM invoices "
-            f"WHERE applies_to IS NOT NULL AND invoice_id IN ({keys})"
+            "CREATE OR REPLACE TEMP TABLE _stored AS SELECT invoice_id, applies_to, customer_id, "
+            f"invoice_date FROM invoices WHERE invoice_id IN ({keys})"
         )
+        store.execute(
+            f"INSERT INTO _scope_invoices SELECT key FROM ({keys}) k(key) "
+            "UNION ALL SELECT applies_to FROM _stored WHERE applies_to IS NOT NULL"
+        )
+        store.execute("INSERT INTO _month_end_from SELECT customer_id, invoice_date FROM _stored")
     elif target == "payments":
         store.execute(f"INSERT INTO _scope_payments SELECT key FROM ({keys}) k(key)")
         store.execute(
@@ -47,56 +52,93 @@ def note_links(store: Store, target: str, keys: str) -> None:
             f"WHERE invoice_id IS NOT NULL AND payment_id IN ({keys})"
         )
     elif target == "customers":
-        # Their documents whose currency was only assumed may now learn the real one.
+        # Their documents whose currency was only assumed may now learn the real one (with the
+        # invoices those documents settle: every scoped payment's invoice is scoped).
         store.execute(
-            "INSERT INTO _scope_invoices SELECT invoice_id FROM invoices "
-            f"WHERE currency_assumed AND customer_id IN ({keys})"
+            "CREATE OR REPLACE TEMP TABLE _stored AS SELECT invoice_id, applies_to, customer_id, "
+            f"invoice_date FROM invoices WHERE currency_assumed AND customer_id IN ({keys})"
         )
         store.execute(
-            "INSERT INTO _scope_payments SELECT payment_id FROM payments "
+            "INSERT INTO _scope_invoices SELECT unnest([invoice_id, applies_to]) FROM _stored"
+        )
+        store.execute("INSERT INTO _month_end_from SELECT customer_id, invoice_date FROM _stored")
+        store.execute(
+            "CREATE OR REPLACE TEMP TABLE _stored AS SELECT payment_id, invoice_id FROM payments "
             f"WHERE currency_assumed AND customer_id IN ({keys})"
+        )
+        store.execute("INSERT INTO _scope_payments SELECT payment_id FROM _stored")
+        store.execute("INSERT INTO _scope_invoices SELECT invoice_id FROM _stored")
+
+
+def note_file_links(store: Store, link: str | None) -> None:
+    """After an upsert: the invoices the file's rows name in `link` (applies_to, invoice_id).
+    A link the file leaves empty keeps the stored one, which `note_stored_links` saw."""
+    if link:
+        store.execute(
+            f"INSERT INTO _scope_invoices SELECT {link} FROM _checked "
+            f"WHERE len(_problems) = 0 AND {link} IS NOT NULL"
+        )
+
+
+def derive_touched(store: Store, target: str) -> None:
+    """Re-derive what the import's scope touched; the rest of the store stays as it was."""
+    store.execute(queries.sql("derive", "scope_credit_memos"))
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _scope_invoices AS "
+        "SELECT DISTINCT invoice_id FROM _scope_invoices WHERE invoice_id IS NOT NULL"
+    )
+    store.execute(queries.sql("derive", "scoped_payments"))
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _scope_payments AS "
+        "SELECT DISTINCT payment_id FROM _scoped_payments"
+    )
+    ids = [row[0] for row in store.rows("SELECT invoice_id FROM _scope_invoices")]
+    if len(ids) <= INDEX_LOOKUPS:
+        # The primary key's index finds a few thousand ids faster than a scan of every invoice.
+        store.execute(
+            "CREATE OR REPLACE TEMP TABLE _scoped_invoices AS SELECT * FROM invoices "
+            f"WHERE invoice_id IN ({', '.join('?' * len(ids)) or 'NULL'})",
+            ids,
         )
     else:
-        return
-    # Who owned those invoices then, and from when (a re-import may move an invoice or its date).
+        store.execute(queries.sql("derive", "scoped_invoices"))
+    store.execute(queries.sql("derive", "new_applications"))
+    deleted = queries.sql("derive", "clear_applications") + " RETURNING *"
+    store.con.register("_old_applications", store.con.sql(deleted).to_arrow_table())
+    _derive(store)
+    # Month-end balances change from the earliest application that changed, and from the
+    # invoice date of an invoice whose own row this import loaded (before and after).
+    store.execute(queries.sql("derive", "month_end_from_applications"))
+    if target == "invoices":
+        store.execute(
+            "INSERT INTO _month_end_from SELECT customer_id, invoice_date FROM _scoped_invoices "
+            "WHERE invoice_id IN (SELECT key FROM _imported_keys)"
+        )
+    store.con.unregister("_old_applications")
     store.execute(
-        "INSERT INTO _scope_owners SELECT customer_id, invoice_date FROM invoices "
-        "WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)"
-    )
-
-
-def derive_touched(store: Store) -> None:
-    """Re-derive what the import's scope touched; the rest of the store stays as it was."""
-    # Payments and credit memos naming a touched invoice share its claims: their rest changes.
-    store.execute(
-        "INSERT INTO _scope_payments SELECT payment_id FROM payments "
-        "WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)"
-    )
-    store.execute(
-        "INSERT INTO _scope_invoices SELECT invoice_id FROM invoices "
-        "WHERE amount < 0 AND applies_to IN (SELECT invoice_id FROM _scope_invoices)"
-    )
-    for table in ("_scope_invoices", "_scope_payments"):
-        key = "invoice_id" if table == "_scope_invoices" else "payment_id"
-        store.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT DISTINCT {key} FROM {table}")
-    _derive(store, whole=False)
-    store.execute(
-        "INSERT INTO _scope_owners SELECT customer_id, invoice_date FROM invoices "
-        "WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)"
-    )
-    # From the month-end on or after each customer's earliest touched invoice date.
-    store.execute(
-        "INSERT INTO month_end_scope SELECT customer_id, last_day(min(invoice_date)) "
-        "FROM _scope_owners GROUP BY customer_id"
+        "INSERT INTO month_end_scope SELECT customer_id, last_day(min(from_date)) "
+        "FROM _month_end_from GROUP BY customer_id"
     )
     _month_end_balances(store, whole=False)
 
 
 def rebuild_derived(store: Store) -> None:
-    """Every derived table from scratch."""
+    """Every derived table from scratch: everything is in scope (views, not copies)."""
     begin(store)
-    _derive(store, whole=True)
+    store.execute("INSERT INTO _scope_invoices SELECT invoice_id FROM invoices")
+    store.execute("INSERT INTO _scope_payments SELECT payment_id FROM payments")
+    store.execute("DROP TABLE IF EXISTS _scoped_invoices")
+    store.execute("DROP TABLE IF EXISTS _scoped_payments")
+    store.execute("CREATE OR REPLACE TEMP VIEW _scoped_invoices AS SELECT * FROM invoices")
+    store.execute("CREATE OR REPLACE TEMP VIEW _scoped_payments AS SELECT * FROM payments")
+    store.execute("DELETE FROM applications")  # also rows of invoices no longer in the store
+    store.execute("DELETE FROM partial_applications")
+    store.execute("DELETE FROM unapplied")
+    store.execute(queries.sql("derive", "new_applications"))
+    _derive(store)
     _month_end_balances(store, whole=True)
+    store.execute("DROP VIEW _scoped_invoices")
+    store.execute("DROP VIEW _scoped_payments")
 
 
 def rebuild_month_end_balances(store: Store) -> None:
@@ -105,18 +147,17 @@ def rebuild_month_end_balances(store: Store) -> None:
     _month_end_balances(store, whole=True)
 
 
-def _derive(store: Store, whole: bool) -> None:
-    scope = {"all": whole}
+def _derive(store: Store) -> None:
     for name in (
-        "clear_applications",
-        "rebuild_applications",
+        "insert_applications",
+        "settled_dates",
         "mark_settled",
         "clear_partial_applications",
         "rebuild_partial_applications",
         "clear_unapplied",
         "rebuild_unapplied",
     ):
-        store.execute(queries.sql("derive", name), scope)
+        store.execute(queries.sql("derive", name))
 
 
 def _month_end_balances(store: Store, whole: bool) -> None:
@@ -137,23 +178,29 @@ def _month_end_balances(store: Store, whole: bool) -> None:
         store.execute("DELETE FROM month_end_balances WHERE month_end > ?", [through])
     if not whole and before is None:
         whole = True  # a store that never had them (first import, or an older AR Lens)
-    scope = {"all": whole}
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _month_end_scope AS SELECT customer_id, "
-        "min(from_month_end) AS from_month_end FROM month_end_scope GROUP BY customer_id"
-    )
-    store.execute("DELETE FROM month_end_scope")
-    store.execute("INSERT INTO month_end_scope SELECT * FROM _month_end_scope")
-    store.execute(queries.sql("derive", "clear_month_end_balances"), scope)
-    start = (
-        store.value("SELECT min(invoice_date) FROM invoices")
-        if whole
-        else store.value("SELECT min(from_month_end) FROM month_end_scope")
+    if whole:
+        store.execute("DELETE FROM month_end_balances")
+        store.execute("DELETE FROM month_end_scope")
+        store.execute(
+            "INSERT INTO month_end_scope SELECT DISTINCT customer_id, DATE '0001-01-31' "
+            "FROM invoices"
+        )
+    else:
+        store.execute(
+            "CREATE OR REPLACE TEMP TABLE _month_end_scope AS SELECT customer_id, "
+            "min(from_month_end) AS from_month_end FROM month_end_scope GROUP BY customer_id"
+        )
+        store.execute("DELETE FROM month_end_scope")
+        store.execute("INSERT INTO month_end_scope SELECT * FROM _month_end_scope")
+        store.execute(queries.sql("derive", "clear_month_end_balances"))
+    start = store.value(
+        "SELECT greatest(min(s.from_month_end), (SELECT min(invoice_date) FROM invoices)) "
+        "FROM month_end_scope s"
     )
     if start is not None and start <= through:
         store.execute(
             queries.sql("derive", "rebuild_month_end_balances"),
-            {"all": whole, "start": start, "through": through},
+            {"start": start, "through": through},
         )
     store.execute("DELETE FROM month_end_scope")
     store.execute(

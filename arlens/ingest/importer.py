@@ -595,7 +595,7 @@ class _Import:
             updates.append(f"{column} = {update}")
         conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
         loaded_keys = f"SELECT {_ident(spec.key)} FROM _checked WHERE len(_problems) = 0"
-        derive.note_links(store, spec.target, loaded_keys)
+        derive.note_stored_links(store, spec.target, loaded_keys)
         store.execute(
             f"INSERT INTO {target} ({', '.join(_ident(c) for c in names)}) "
             f"SELECT {', '.join(select[c] for c in names)} "
@@ -605,7 +605,8 @@ class _Import:
         loaded = int(store.value("SELECT count(*) FROM _checked WHERE len(_problems) = 0"))
         store.execute("CREATE TEMP TABLE IF NOT EXISTS _imported_keys (key VARCHAR)")
         store.execute(f"INSERT INTO _imported_keys {loaded_keys}")
-        derive.note_links(store, spec.target, loaded_keys)
+        link = {"invoices": "applies_to", "payments": "invoice_id"}.get(spec.target)
+        derive.note_file_links(store, link if link in present else None)
         if spec.target == "invoices":
             self._invoice_notes(chosen)
         if spec.target == "customers" or (spec.target == "invoices" and "country" in chosen):
@@ -661,8 +662,9 @@ class _Import:
             clashes = self.store.rows(
                 f"WITH file AS (SELECT DISTINCT {col} AS k FROM _checked "
                 f"WHERE len(_problems) = 0 AND {col} IS NOT NULL), "
-                f"known AS (SELECT k FROM file UNION SELECT {col} FROM {_ident(table)}) "
-                "SELECT min(k), max(k) FROM known WHERE lower(k) IN (SELECT lower(k) FROM file) "
+                f"known AS (SELECT k FROM file UNION SELECT {col} FROM {_ident(table)} "
+                f"WHERE lower({col}) IN (SELECT lower(k) FROM file)) "
+                "SELECT min(k), max(k) FROM known "
                 "GROUP BY lower(k) HAVING count(*) > 1 ORDER BY 1 LIMIT 3"
             )
             if clashes:
@@ -696,7 +698,7 @@ class _Import:
         ):
             store.execute(f"DROP TABLE IF EXISTS {_ident(table[0])}")
         before = int(store.value("SELECT count(*) FROM customers"))
-        store.execute(queries.sql("derive", "create_stub_customers"))
+        store.execute(queries.sql("derive", "create_stub_customers"), {"table": self.spec.target})
         stubs = int(store.value("SELECT count(*) FROM customers")) - before
         if store.value(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_invoice_countries'"
@@ -714,7 +716,7 @@ class _Import:
                 "`arlens config currency EUR`)"
             )
         fill_currencies(store)
-        derive.derive_touched(store)
+        derive.derive_touched(store, self.spec.target)
         return stubs
 
 

@@ -1,37 +1,49 @@
 -- Derived tables, re-derived inside every import's transaction so they always agree with the inputs.
--- Each derivation runs over everything ($all) or over what an import touched: the invoices in
--- `_scope_invoices` (documents it loaded and the invoices its payments and credit memos name, before
--- and after) and the payments in `_scope_payments` (arlens/ingest/derive.py fills both).
+-- Each derivation runs over what an import touched (arlens/ingest/derive.py): `_scope_invoices`
+-- (the documents it loaded, the invoices its payments and credit memos name before and after, and
+-- the credit memos applying to those), `_scope_payments` (its payments and those naming a scoped
+-- invoice) and `month_end_scope` (customers × month-ends). `_scoped_invoices` and
+-- `_scoped_payments` hold those rows (views of the whole tables in a full rebuild). Every
+-- application of a scoped payment or credit memo is on a scoped invoice, so the new applications
+-- (`_new_applications`) are all that the settled dates and unapplied items need.
 
--- name: clear_applications
-DELETE FROM applications WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+-- name: scope_credit_memos
+INSERT INTO _scope_invoices
+SELECT invoice_id FROM invoices
+WHERE amount < 0 AND applies_to IN (SELECT invoice_id FROM _scope_invoices)
 
--- name: rebuild_applications
+-- name: scoped_payments
+CREATE OR REPLACE TEMP TABLE _scoped_payments AS
+SELECT * FROM payments WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+UNION
+SELECT * FROM payments WHERE payment_id IN (SELECT payment_id FROM _scope_payments)
+
+-- name: scoped_invoices
+CREATE OR REPLACE TEMP TABLE _scoped_invoices AS
+SELECT * FROM invoices WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+
+-- name: new_applications
 -- Who settled what: payments naming an invoice, credit memos naming the invoice they credit
 -- (applies_to), a settled/paid date on the invoice itself, and write-offs. Claims on one invoice are
 -- taken in date order (payments, then credits, then a paid date, then a write-off on the same day)
 -- until the invoice is settled; what a payment or credit brings beyond that stays unapplied.
 -- Unapplied credits are never matched by amount: only documented links apply (DESIGN.md §3).
-INSERT INTO applications
-WITH scoped_invoices AS (
-    SELECT * FROM invoices
-    WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
-),
-claims AS (
+CREATE OR REPLACE TEMP TABLE _new_applications AS
+WITH claims AS (
     SELECT 'payment' AS source_type, p.payment_id AS source_id, p.invoice_id,
            p.payment_date AS applied_on, p.amount AS claim, 1 AS rank_in_day
-    FROM payments p JOIN scoped_invoices i ON i.invoice_id = p.invoice_id
+    FROM _scoped_payments p JOIN _scoped_invoices i ON i.invoice_id = p.invoice_id
     WHERE p.amount > 0 AND i.amount > 0 AND p.currency IS NOT DISTINCT FROM i.currency
     UNION ALL
     SELECT 'credit_memo', memo.invoice_id, memo.applies_to, memo.invoice_date, -memo.amount, 2
-    FROM invoices memo JOIN scoped_invoices i ON i.invoice_id = memo.applies_to
+    FROM _scoped_invoices memo JOIN _scoped_invoices i ON i.invoice_id = memo.applies_to
     WHERE memo.amount < 0 AND i.amount > 0 AND memo.currency IS NOT DISTINCT FROM i.currency
     UNION ALL
     SELECT 'paid_date', invoice_id, invoice_id, paid_date, amount, 3
-    FROM scoped_invoices WHERE paid_date IS NOT NULL AND amount > 0
+    FROM _scoped_invoices WHERE paid_date IS NOT NULL AND amount > 0
     UNION ALL
     SELECT 'write_off', invoice_id, invoice_id, written_off_on, amount, 4
-    FROM scoped_invoices WHERE written_off_on IS NOT NULL AND amount > 0
+    FROM _scoped_invoices WHERE written_off_on IS NOT NULL AND amount > 0
 ),
 -- An open-items export says what was still open on its day: whatever the claims above had not
 -- settled by then was paid by that day (an 'open_balance' settlement dated the export).
@@ -39,7 +51,7 @@ open_balance AS (
     SELECT 'open_balance' AS source_type, i.invoice_id AS source_id, i.invoice_id,
            i.exported_on AS applied_on,
            (i.amount - i.open_amount_exported) - coalesce(sum(c.claim), 0) AS claim, 5 AS rank_in_day
-    FROM scoped_invoices i LEFT JOIN claims c ON c.invoice_id = i.invoice_id AND c.applied_on <= i.exported_on
+    FROM _scoped_invoices i LEFT JOIN claims c ON c.invoice_id = i.invoice_id AND c.applied_on <= i.exported_on
     WHERE i.open_amount_exported IS NOT NULL AND i.amount > 0
     GROUP BY i.invoice_id, i.exported_on, i.amount, i.open_amount_exported
 ),
@@ -52,23 +64,92 @@ ordered AS (
                PARTITION BY c.invoice_id
                ORDER BY c.applied_on, c.rank_in_day, c.source_id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS claimed_before
-    FROM all_claims c JOIN scoped_invoices i ON i.invoice_id = c.invoice_id
+    FROM all_claims c JOIN _scoped_invoices i ON i.invoice_id = c.invoice_id
 )
 SELECT source_type, source_id, invoice_id, applied_on,
        least(claim, invoice_amount - claimed_before) AS amount
 FROM ordered
 WHERE claimed_before < invoice_amount
 
+-- name: clear_applications
+DELETE FROM applications WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+
+-- name: month_end_from_applications
+-- Where an invoice's applications changed (`_old_applications` were deleted, `_new_applications`
+-- replace them), its open amount changed from the earliest differing date on, and only then.
+INSERT INTO _month_end_from
+SELECT i.customer_id, min(d.applied_on)
+FROM (
+    (SELECT * FROM _old_applications EXCEPT ALL SELECT * FROM _new_applications)
+    UNION ALL
+    (SELECT * FROM _new_applications EXCEPT ALL SELECT * FROM _old_applications)
+) d JOIN _scoped_invoices i USING (invoice_id)
+GROUP BY i.customer_id
+
+-- name: insert_applications
+INSERT INTO applications SELECT * FROM _new_applications
+
+-- name: settled_dates
+-- The day each invoice was settled in full (NULL while anything is open): lets point-in-time
+-- queries skip the settled history without summing its applications.
+CREATE OR REPLACE TEMP TABLE _settled AS
+SELECT i.invoice_id, i.settled_on AS was,
+       CASE WHEN coalesce(a.applied, 0) >= i.amount THEN a.last_applied END AS settled_on
+FROM _scoped_invoices i LEFT JOIN (
+    SELECT invoice_id, sum(amount) AS applied, max(applied_on) AS last_applied
+    FROM _new_applications GROUP BY invoice_id) a USING (invoice_id)
+WHERE i.amount > 0
+
+-- name: mark_settled
+UPDATE invoices SET settled_on = s.settled_on
+FROM (SELECT * FROM _settled WHERE settled_on IS DISTINCT FROM was) s
+WHERE s.invoice_id = invoices.invoice_id
+
+-- name: clear_partial_applications
+DELETE FROM partial_applications WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+
+-- name: rebuild_partial_applications
+-- The applications dated before their invoice was settled in full (all of them while it is open).
+INSERT INTO partial_applications
+SELECT a.invoice_id, a.applied_on, a.amount
+FROM _new_applications a JOIN _settled s USING (invoice_id)
+WHERE s.settled_on IS NULL OR a.applied_on < s.settled_on
+
+-- name: clear_unapplied
+DELETE FROM unapplied
+WHERE (item_type = 'unapplied_cash' AND document_id IN (SELECT payment_id FROM _scope_payments))
+   OR (item_type = 'unapplied_credit' AND document_id IN (SELECT invoice_id FROM _scope_invoices))
+
+-- name: rebuild_unapplied
+-- What each payment and credit memo left unapplied, as negative open items dated on the document.
+INSERT INTO unapplied
+SELECT 'unapplied_cash', p.payment_id, p.customer_id, p.currency, p.payment_date,
+       -(p.amount - coalesce(a.applied, 0))
+FROM _scoped_payments p LEFT JOIN (
+    SELECT source_id, sum(amount) AS applied FROM _new_applications
+    WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
+WHERE p.amount - coalesce(a.applied, 0) <> 0
+UNION ALL
+SELECT 'unapplied_credit', m.invoice_id, m.customer_id, m.currency, m.invoice_date,
+       m.amount + coalesce(a.applied, 0)
+FROM _scoped_invoices m LEFT JOIN (
+    SELECT source_id, sum(amount) AS applied FROM _new_applications
+    WHERE source_type = 'credit_memo' GROUP BY source_id) a ON a.source_id = m.invoice_id
+WHERE m.amount < 0 AND m.amount + coalesce(a.applied, 0) <> 0
+
 -- name: fill_invoice_currencies
 -- A document without its own currency is in its customer's currency (assumed when the customer's was).
 -- One whose currency was only assumed takes its customer's real currency once a customers file
 -- brings it (for the invoices in scope: the import's own, or those of the customers it loaded).
 UPDATE invoices SET currency = c.currency, currency_assumed = c.currency_assumed
-FROM customers c
-WHERE c.customer_id = invoices.customer_id AND c.currency IS NOT NULL
-  AND (invoices.currency IS NULL
-       OR (invoices.currency_assumed AND NOT c.currency_assumed AND invoices.currency <> c.currency
-           AND invoices.invoice_id IN (SELECT invoice_id FROM _scope_invoices)))
+FROM (
+    SELECT invoice_id, customer_id, currency FROM invoices WHERE currency IS NULL
+    UNION ALL
+    SELECT invoice_id, customer_id, currency FROM invoices
+    WHERE currency_assumed AND invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+) d JOIN customers c USING (customer_id)
+WHERE invoices.invoice_id = d.invoice_id AND c.currency IS NOT NULL
+  AND (d.currency IS NULL OR (NOT c.currency_assumed AND d.currency <> c.currency))
 
 -- name: fill_payment_currencies
 -- Likewise for payments: the invoice's currency, else the customer's. A payment whose currency was
@@ -78,14 +159,19 @@ FROM (
     SELECT p.payment_id, coalesce(i.currency, c.currency) AS currency,
            CASE WHEN i.currency IS NOT NULL THEN i.currency_assumed ELSE c.currency_assumed END
                AS currency_assumed
-    FROM payments p
+    FROM (
+        SELECT * FROM payments WHERE currency IS NULL
+        UNION
+        SELECT * FROM payments
+        WHERE currency_assumed AND invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+        UNION
+        SELECT * FROM payments
+        WHERE currency_assumed AND payment_id IN (SELECT payment_id FROM _scope_payments)
+    ) p
     LEFT JOIN invoices i ON i.invoice_id = p.invoice_id
     LEFT JOIN customers c ON c.customer_id = p.customer_id
     WHERE p.currency IS NULL
-       OR (p.currency_assumed
-           AND coalesce(i.currency, CASE WHEN NOT c.currency_assumed THEN c.currency END) <> p.currency
-           AND (p.invoice_id IN (SELECT invoice_id FROM _scope_invoices)
-                OR p.payment_id IN (SELECT payment_id FROM _scope_payments)))
+       OR coalesce(i.currency, CASE WHEN NOT c.currency_assumed THEN c.currency END) <> p.currency
 ) f
 WHERE payments.payment_id = f.payment_id AND f.currency IS NOT NULL
 
@@ -109,75 +195,28 @@ UPDATE customers SET country = f.country
 FROM (SELECT customer_id, mode(country) AS country FROM _invoice_countries GROUP BY customer_id) f
 WHERE customers.customer_id = f.customer_id AND customers.country IS NULL
 
--- name: mark_settled
--- The day each invoice was settled in full (NULL while anything is open): lets point-in-time
--- queries skip the settled history without summing its applications.
-UPDATE invoices SET settled_on = s.settled_on
-FROM (
-    SELECT i.invoice_id,
-           CASE WHEN coalesce(a.applied, 0) >= i.amount THEN a.last_applied END AS settled_on
-    FROM invoices i LEFT JOIN (
-        SELECT invoice_id, sum(amount) AS applied, max(applied_on) AS last_applied
-        FROM applications
-        WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
-        GROUP BY invoice_id) a USING (invoice_id)
-    WHERE i.amount > 0 AND ($all OR i.invoice_id IN (SELECT invoice_id FROM _scope_invoices))
-) s
-WHERE s.invoice_id = invoices.invoice_id
-  AND s.settled_on IS DISTINCT FROM invoices.settled_on
-
--- name: clear_partial_applications
-DELETE FROM partial_applications
-WHERE $all OR invoice_id IN (SELECT invoice_id FROM _scope_invoices)
-
--- name: rebuild_partial_applications
--- The applications dated before their invoice was settled in full (all of them while it is open).
-INSERT INTO partial_applications
-SELECT a.invoice_id, a.applied_on, a.amount
-FROM applications a JOIN invoices i USING (invoice_id)
-WHERE (i.settled_on IS NULL OR a.applied_on < i.settled_on)
-  AND ($all OR a.invoice_id IN (SELECT invoice_id FROM _scope_invoices))
-
--- name: clear_unapplied
-DELETE FROM unapplied
-WHERE $all
-   OR (item_type = 'unapplied_cash' AND document_id IN (SELECT payment_id FROM _scope_payments))
-   OR (item_type = 'unapplied_credit' AND document_id IN (SELECT invoice_id FROM _scope_invoices))
-
--- name: rebuild_unapplied
--- What each payment and credit memo left unapplied, as negative open items dated on the document.
-INSERT INTO unapplied
-SELECT 'unapplied_cash', p.payment_id, p.customer_id, p.currency, p.payment_date,
-       -(p.amount - coalesce(a.applied, 0))
-FROM payments p LEFT JOIN (
-    SELECT source_id, sum(amount) AS applied FROM applications
-    WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
-WHERE p.amount - coalesce(a.applied, 0) <> 0
-  AND ($all OR p.payment_id IN (SELECT payment_id FROM _scope_payments))
-UNION ALL
-SELECT 'unapplied_credit', m.invoice_id, m.customer_id, m.currency, m.invoice_date,
-       m.amount + coalesce(a.applied, 0)
-FROM invoices m LEFT JOIN (
-    SELECT source_id, sum(amount) AS applied FROM applications
-    WHERE source_type = 'credit_memo' GROUP BY source_id) a ON a.source_id = m.invoice_id
-WHERE m.amount < 0 AND m.amount + coalesce(a.applied, 0) <> 0
-  AND ($all OR m.invoice_id IN (SELECT invoice_id FROM _scope_invoices))
-
 -- name: create_stub_customers
 -- Documents may name customers the store has not seen: they get a stub row, reported to the user.
+-- Only the documents an import loaded can name a new one.
 INSERT INTO customers (customer_id, is_stub)
 SELECT DISTINCT customer_id, true FROM (
-    SELECT customer_id FROM invoices UNION ALL
-    SELECT customer_id FROM payments UNION ALL
-    SELECT customer_id FROM activities
+    SELECT customer_id FROM invoices WHERE $table = 'invoices'
+       AND invoice_id IN (SELECT key FROM _imported_keys)
+    UNION ALL
+    SELECT customer_id FROM payments WHERE $table = 'payments'
+       AND payment_id IN (SELECT key FROM _imported_keys)
+    UNION ALL
+    SELECT customer_id FROM activities WHERE $table = 'activities'
+       AND activity_id IN (SELECT key FROM _imported_keys)
 ) named
 WHERE customer_id NOT IN (SELECT customer_id FROM customers)
 
 -- name: import_warnings
 -- What the user should know after an import, as (what, currency, how many, amount): about the
--- documents this import loaded (`_imported_keys`) and the payments naming them, per currency.
-WITH touched_payments AS (
-    SELECT * FROM payments
+-- documents this import loaded (`_imported_keys`) and the payments naming them, per currency (all
+-- of them in the import's scope).
+WITH touched_payments AS (  -- all scoped, so all their applications are new ones
+    SELECT * FROM _scoped_payments
     WHERE payment_id IN (SELECT key FROM _imported_keys)
        OR invoice_id IN (SELECT key FROM _imported_keys)
 )
@@ -185,25 +224,25 @@ SELECT what, currency, count(*), sum(amount) FROM (
     SELECT 'payments name an invoice that is not in the store (kept as unapplied cash)' AS what,
            p.currency, p.amount
     FROM touched_payments p WHERE p.invoice_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = p.invoice_id)
+      AND NOT EXISTS (SELECT 1 FROM _scoped_invoices i WHERE i.invoice_id = p.invoice_id)
     UNION ALL
     SELECT 'payments bring more than was open on their invoice (the excess stays as unapplied cash)',
            p.currency, p.amount - a.applied
     FROM touched_payments p JOIN (
-        SELECT source_id, sum(amount) AS applied FROM applications
+        SELECT source_id, sum(amount) AS applied FROM _new_applications
         WHERE source_type = 'payment' GROUP BY source_id) a ON a.source_id = p.payment_id
     WHERE p.amount > a.applied
     UNION ALL
     SELECT 'payments in another currency than the invoice they name (not applied: kept as unapplied cash)',
            p.currency, p.amount
-    FROM touched_payments p JOIN invoices i ON i.invoice_id = p.invoice_id
+    FROM touched_payments p JOIN _scoped_invoices i ON i.invoice_id = p.invoice_id
     WHERE p.currency IS DISTINCT FROM i.currency
     UNION ALL
     SELECT 'credit memos name an invoice that is not in the store (kept as unapplied credit)',
            m.currency, m.amount
-    FROM invoices m WHERE m.amount < 0 AND m.applies_to IS NOT NULL
+    FROM _scoped_invoices m WHERE m.amount < 0 AND m.applies_to IS NOT NULL
       AND m.invoice_id IN (SELECT key FROM _imported_keys)
-      AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.invoice_id = m.applies_to)
+      AND NOT EXISTS (SELECT 1 FROM _scoped_invoices i WHERE i.invoice_id = m.applies_to)
 ) GROUP BY what, currency ORDER BY what, currency
 
 -- name: month_end_balances_through
@@ -214,7 +253,7 @@ FROM (SELECT greatest(max(i.invoice_date), (SELECT max(payment_date) FROM paymen
 
 -- name: clear_month_end_balances
 DELETE FROM month_end_balances
-WHERE $all OR EXISTS (
+WHERE customer_id IN (SELECT customer_id FROM month_end_scope) AND EXISTS (
     SELECT 1 FROM month_end_scope s
     WHERE s.customer_id = month_end_balances.customer_id
       AND month_end_balances.month_end >= s.from_month_end)
@@ -224,5 +263,5 @@ WHERE $all OR EXISTS (
 -- the trend sums them (invoices and debit memos; unapplied items are not aged).
 INSERT INTO month_end_balances
 SELECT month_end, customer_id, currency, month_end_bucket(days_past_due), sum(open_amount)
-FROM open_at_month_ends($start, $through, scoped := NOT $all)
+FROM open_at_month_ends($start, $through, scoped := true)
 GROUP BY ALL

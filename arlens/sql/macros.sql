@@ -63,9 +63,10 @@ CREATE OR REPLACE TEMP MACRO open_at_month_ends(start_date, end_date, scoped := 
           -- settled before the first month-end or issued after the last: never open at one
           AND coalesce(i.settled_on, DATE '9999-12-31') > start_date::DATE
           AND i.invoice_date <= end_date::DATE
-          AND (NOT scoped OR EXISTS (
-              SELECT 1 FROM month_end_scope s
-              WHERE s.customer_id = i.customer_id AND m.month_end >= s.from_month_end))
+          AND (NOT scoped OR (
+              i.customer_id IN (SELECT customer_id FROM month_end_scope)
+              AND EXISTS (SELECT 1 FROM month_end_scope s
+                          WHERE s.customer_id = i.customer_id AND m.month_end >= s.from_month_end)))
     ),
     settled AS (
         SELECT p.month_end, p.invoice_id, sum(a.amount) AS settled
