@@ -219,11 +219,13 @@ def aging(
     ]
 
 
-def _trend_query(basis: str, edges: Sequence[int]) -> str:
+def _trend_query(basis: str, edges: Sequence[int], params: dict | None = None) -> str:
     """Month-end balances are kept for the due basis and the default edges."""
-    if basis == "due" and _edges(edges) == list(DEFAULT_EDGES):
-        return "trend_from_balances"
-    return "trend"
+    if basis != "due" or _edges(edges) != list(DEFAULT_EDGES):
+        return "trend"
+    if params and not any(params.get(k) for k in ("segment", "country", "salesperson", "customer")):
+        return "trend_all_from_balances"
+    return "trend_from_balances"
 
 
 def trend(
@@ -240,7 +242,7 @@ def trend(
     otherwise it ages every invoice at every month-end."""
     labels = bucket_labels(basis, edges)
     params = _params(filters, start=start, end=end, basis=basis, edges=_edges(edges))
-    long = _run(store, "aging", _trend_query(basis, edges), params)
+    long = _run(store, "aging", _trend_query(basis, edges, params), params)
     if long.empty:
         return pd.DataFrame(columns=["month_end", "currency", *labels, "total"])
     long["bucket"] = _label_buckets(long, labels)

@@ -222,6 +222,12 @@ def test_trend_from_month_end_balances_equals_the_expansion(sample_db, end):
             slow = metrics._run(store, "aging", "trend", params)
             assert fast["month_end"].nunique() == 24 + (end.year - 2026) * 3
             pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
+            if not filters.get("segment"):
+                unfiltered = metrics._run(store, "aging", "trend_all_from_balances", params)
+                pd.testing.assert_frame_equal(unfiltered, slow, check_dtype=False)
         assert metrics._trend_query("due", metrics.DEFAULT_EDGES) == "trend_from_balances"
+        assert metrics._trend_query("due", metrics.DEFAULT_EDGES, {"segment": None}) == (
+            "trend_all_from_balances"
+        )
         assert metrics._trend_query("due", (30, 60)) == "trend"
         assert metrics._trend_query("invoice", metrics.DEFAULT_EDGES) == "trend"

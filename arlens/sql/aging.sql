@@ -88,6 +88,15 @@ WHERE $currency IS NULL OR coalesce(b.currency, (SELECT value FROM settings WHER
 GROUP BY ALL
 ORDER BY month_end, currency, bucket_index
 
+-- name: trend_all_from_balances
+-- The same without customer filters: no join with the customers (a third of the time at 10M).
+SELECT b.month_end, coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
+       b.bucket_index, sum(b.open_amount) AS amount
+FROM month_end_open($start, $end) b
+WHERE $currency IS NULL OR coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency')) = $currency
+GROUP BY ALL
+ORDER BY month_end, currency, bucket_index
+
 -- name: customer_open_invoices
 -- One customer's open invoices at $as_of, oldest due first (the Aging page's drill-down).
 SELECT d.invoice_id, d.doc_type, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, d.invoice_date,
