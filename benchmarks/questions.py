@@ -95,35 +95,41 @@ def _same_text(a: pd.Series, b: pd.Series) -> np.ndarray:
     return ((x == y) | (x.isna() & y.isna())).to_numpy(dtype=bool)
 
 
-def compare(question: str, arlens: pd.DataFrame, pandas: pd.DataFrame, show: int = 5) -> list[str]:
+def compare(
+    question: str,
+    arlens: pd.DataFrame,
+    pandas: pd.DataFrame,
+    show: int = 5,
+    other: str = "pandas",
+) -> list[str]:
     """Empty when the answers agree (cents for amounts, 1e-6 relative for ratios); else what
-    differs, with the first differing rows."""
+    differs, with the first differing rows. `other` names the second side (pandas, Polars)."""
     spec = SPECS[question]
     problems: list[str] = []
     columns = [*spec.keys, *spec.text, *spec.amounts, *spec.ratios]
-    for side, frame in (("AR Lens", arlens), ("pandas", pandas)):
+    for side, frame in (("AR Lens", arlens), (other, pandas)):
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             problems.append(f"{side} answer lacks column(s) {', '.join(missing)}")
     if problems:
         return problems
     a, b = _normalise(arlens[columns], spec), _normalise(pandas[columns], spec)
-    for side, frame in (("AR Lens", a), ("pandas", b)):
+    for side, frame in (("AR Lens", a), (other, b)):
         repeated = frame[frame.duplicated(spec.keys, keep=False)]
         if len(repeated):
             problems.append(
                 f"{side} answer has {len(repeated):,} rows with a repeated key; first:\n"
                 + repeated.head(show).to_string(index=False)
             )
-    merged = a.merge(b, on=spec.keys, how="outer", suffixes=("", " (pandas)"), indicator=True)
-    for which, side in (("left_only", "AR Lens"), ("right_only", "pandas")):
+    merged = a.merge(b, on=spec.keys, how="outer", suffixes=("", f" ({other})"), indicator=True)
+    for which, side in (("left_only", "AR Lens"), ("right_only", other)):
         extra = merged[merged["_merge"] == which]
         if len(extra):
-            suffix = "" if which == "left_only" else " (pandas)"
+            suffix = "" if which == "left_only" else f" ({other})"
             shown = extra[[*spec.keys, *(c + suffix for c in columns[len(spec.keys) :])]]
             problems.append(
                 f"{len(extra):,} rows only in the {side} answer (of {len(a):,} AR Lens rows, "
-                f"{len(b):,} pandas rows); first:\n" + shown.head(show).to_string(index=False)
+                f"{len(b):,} {other} rows); first:\n" + shown.head(show).to_string(index=False)
             )
     both = merged[merged["_merge"] == "both"].reset_index(drop=True)
     bad = np.zeros(len(both), dtype=bool)
@@ -134,9 +140,9 @@ def compare(question: str, arlens: pd.DataFrame, pandas: pd.DataFrame, show: int
         + [(c, _same_ratio) for c in spec.ratios]
     )
     for column, same in checks:
-        wrong = ~same(both[column], both[column + " (pandas)"])
+        wrong = ~same(both[column], both[column + f" ({other})"])
         if wrong.any():
-            differing += [column, column + " (pandas)"]
+            differing += [column, column + f" ({other})"]
             bad |= wrong
     if bad.any():
         problems.append(

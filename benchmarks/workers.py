@@ -5,12 +5,15 @@
     python -m benchmarks.workers export --db FILE --out DIR --json FILE
     python -m benchmarks.workers arlens --db FILE --repeat N --answers DIR --json FILE [--explain DIR]
     python -m benchmarks.workers pandas --parquet DIR --repeat N --answers DIR --json FILE
+    python -m benchmarks.workers polars --parquet DIR --repeat N --answers DIR --json FILE
+    python -m benchmarks.workers cli --db FILE --repeat N --answers DIR --json FILE
+    python -m benchmarks.workers increment --db FILE --json FILE
     python -m benchmarks.workers memory --db FILE --json FILE
     python -m benchmarks.workers upgrade --db FILE --json FILE
 
-Each writes its figures as JSON (the pandas worker after every question, so that what it
-measured survives when it has to stop at its memory limit). Peak memory is the process's own
-`ru_maxrss`, so it belongs to that side alone.
+Each writes its figures as JSON (the pandas and Polars workers after every question, so that
+what they measured survives when they have to stop at their memory limit). Peak memory is the
+process's own `ru_maxrss`, so it belongs to that side alone.
 """
 
 from __future__ import annotations
@@ -145,7 +148,7 @@ def export(args) -> None:
     )
 
 
-# -- the two sides --------------------------------------------------------------------------------
+# -- the sides ------------------------------------------------------------------------------------
 
 
 def _explain(store, question: str) -> str:
@@ -199,7 +202,7 @@ def arlens(args) -> None:
     _write(args.json, out)
 
 
-def _watch_memory(limit_gb: float, json_path: Path, state: dict) -> None:
+def _watch_memory(limit_gb: float, json_path: Path, state: dict, side: str = "pandas") -> None:
     """Stop the process (exit MEMORY_EXCEEDED) once its resident memory passes limit_gb."""
     page = os.sysconf("SC_PAGE_SIZE")
 
@@ -214,7 +217,7 @@ def _watch_memory(limit_gb: float, json_path: Path, state: dict) -> None:
                 )
                 state["peak_rss_mb"] = peak_rss_mb()
                 _write(json_path, state)
-                print(f"    pandas: {state['exceeded']}; stopped", flush=True)
+                print(f"    {side}: {state['exceeded']}; stopped", flush=True)
                 os._exit(MEMORY_EXCEEDED)
             time.sleep(0.05)
 
@@ -265,6 +268,203 @@ def pandas_(args) -> None:
     _write(args.json, state)
 
 
+def polars_(args) -> None:
+    """Polars: settlements from the Parquet files (best of N), then each question answered
+    from the settlements in memory (best of N)."""
+    from benchmarks import polars_ar
+    from benchmarks.questions import QUESTIONS
+
+    answers = Path(args.answers)
+    answers.mkdir(parents=True, exist_ok=True)
+    state: dict = {"questions": {}, "step": "settle"}
+    if args.mem_limit_gb:
+        _watch_memory(args.mem_limit_gb, Path(args.json), state, "Polars")
+    settle_times = []
+    book = None
+    for _ in range(args.repeat):
+        book = None  # free the last run's before the next
+        started = time.perf_counter()
+        book = polars_ar.settle(polars_ar.scan(Path(args.parquet)))
+        settle_times.append(time.perf_counter() - started)
+    state["best_settle"] = min(settle_times)
+    state["settle_times"] = settle_times
+    _log(f"Polars settlements from Parquet: best {state['best_settle']:.2f} s")
+    _write(args.json, state)
+    for question in QUESTIONS:
+        state["step"] = question
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            answer = polars_ar.answer(book, question)
+            times.append(time.perf_counter() - started)
+        answer.to_parquet(answers / f"polars_{question}.parquet")
+        state["questions"][question] = {
+            "best_answer": min(times),
+            "best": state["best_settle"] + min(times),
+            "times": times,
+            "rows": len(answer),
+        }
+        state["peak_rss_mb"] = peak_rss_mb()
+        _write(args.json, state)
+        _log(f"Polars {question}: answer-only best {min(times):.3f} s")
+    state["step"] = "done"
+    state["peak_rss_mb"] = peak_rss_mb()
+    _write(args.json, state)
+
+
+def _arlens_command() -> list[str]:
+    arlens = Path(sys.executable).with_name("arlens")
+    return [str(arlens)] if arlens.exists() else [sys.executable, "-m", "arlens"]
+
+
+def cli_commands(db: Path) -> dict[str, list[str]]:
+    """The three questions as a reader types them at the command line."""
+    from benchmarks.questions import AS_OF, TREND_START
+
+    common = ["--as-of", str(AS_OF), "--db", str(db), "--format", "csv"]
+    return {
+        "aging": [*_arlens_command(), "aging", *common],
+        "kpis": [*_arlens_command(), "kpis", *common],
+        "trend": [*_arlens_command(), "trend", "--start", str(TREND_START), *common],
+    }
+
+
+def _timed_run(command: list[str]) -> tuple[float, str]:
+    """Wall clock of a whole process (start-up, imports, opening the store, the answer)."""
+    import subprocess
+
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return seconds, done.stdout
+
+
+def cli(args) -> None:
+    """AR Lens cold: `arlens aging|kpis|trend ... --format csv`, each a fresh process, best of N;
+    the CSV of the last run is kept to be checked against the in-process answer."""
+    answers = Path(args.answers)
+    answers.mkdir(parents=True, exist_ok=True)
+    out: dict = {"questions": {}}
+    for question, command in cli_commands(Path(args.db)).items():
+        times = []
+        for _ in range(args.repeat):
+            seconds, text = _timed_run(command)
+            times.append(seconds)
+        (answers / f"cli_{question}.csv").write_text(text)
+        out["questions"][question] = {"best": min(times), "times": times, "command": command}
+        _log(f"arlens {question} (whole process): best {min(times):.3f} s of {args.repeat}")
+        _write(args.json, out)
+
+
+INCREMENT_DAY = "2026-11-01"  # the day after the sample's last
+
+
+def _increment_files(db: Path, folder: Path, rows: int = 500) -> dict[str, Path]:
+    """A day's exports: `rows` new invoices (to existing customers) and `rows` payments, each
+    paying an existing open invoice in full."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute(
+            f"""COPY (
+                SELECT printf('INVD%07d', row_number() OVER (ORDER BY customer_id)) AS invoice_id,
+                       customer_id,
+                       DATE '{INCREMENT_DAY}' AS invoice_date,
+                       DATE '{INCREMENT_DAY}' + 30 AS due_date,
+                       round(100 + (hash(customer_id) % 500000) / 100, 2) AS amount,
+                       'invoice' AS doc_type,
+                       currency
+                FROM (SELECT customer_id, currency FROM customers ORDER BY customer_id LIMIT {rows})
+            ) TO '{folder / "invoices.csv"}' (HEADER)"""
+        )
+        con.execute(
+            f"""COPY (
+                SELECT printf('PAYD%07d', row_number() OVER (ORDER BY invoice_id)) AS payment_id,
+                       customer_id,
+                       DATE '{INCREMENT_DAY}' AS payment_date,
+                       amount,
+                       invoice_id
+                FROM (
+                    SELECT invoice_id, customer_id, amount FROM invoices
+                    WHERE settled_on IS NULL AND amount > 0
+                    ORDER BY invoice_date DESC, invoice_id LIMIT {rows}
+                )
+            ) TO '{folder / "payments.csv"}' (HEADER)"""
+        )
+    finally:
+        con.close()
+    return {"invoices": folder / "invoices.csv", "payments": folder / "payments.csv"}
+
+
+def _copy_store(db: Path, copy: Path) -> float:
+    import shutil
+
+    started = time.perf_counter()
+    for suffix in ("", ".wal"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+        if Path(str(db) + suffix).exists():
+            shutil.copyfile(str(db) + suffix, str(copy) + suffix)
+    return time.perf_counter() - started
+
+
+def _remove_store(copy: Path) -> None:
+    for suffix in ("", ".wal"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+
+
+def increment(args) -> None:
+    """A day's 1,000 rows (500 invoices, 500 payments) imported into a copy of the store: as
+    `arlens import` processes, in-process with import_file, against rebuilding every derived
+    table of the copy (rebuild_derived, what each import did before imports were incremental)."""
+    from arlens.ingest import importer
+    from arlens.store import Store
+
+    db = Path(args.db)
+    folder = db.parent / "increment"
+    copy = db.parent / "increment.duckdb"
+    files = _increment_files(db, folder)
+    out: dict = {
+        "files": {t: {"path": str(p), "rows": 500} for t, p in files.items()},
+        "rows": 1000,
+        "cli": {},
+        "in_process": {},
+    }
+    try:
+        out["copy_s"] = _copy_store(db, copy)
+        _log(f"copied {db.name} ({db.stat().st_size / 1e9:.2f} GB) in {out['copy_s']:.1f} s")
+        for table, path in files.items():
+            command = [*_arlens_command(), "import", str(path), "--table", table, "--db", str(copy)]
+            out["cli"][table], _ = _timed_run(command)
+            _log(f"arlens import {path.name} (whole process): {out['cli'][table]:.2f} s")
+        out["cli_total"] = sum(out["cli"].values())
+
+        _copy_store(db, copy)
+        rebuild = getattr(importer, "rebuild_derived", None)
+        if rebuild is None:
+            from arlens.ingest.derive import rebuild_derived as rebuild
+        with Store.open(copy) as store:
+            for table, path in files.items():
+                started = time.perf_counter()
+                result = importer.import_file(store, path, table)
+                out["in_process"][table] = time.perf_counter() - started
+                out["files"][table]["rows_loaded"] = result.rows_loaded
+                _log(f"import_file {path.name}: {out['in_process'][table]:.2f} s")
+            out["in_process_total"] = sum(out["in_process"].values())
+            started = time.perf_counter()
+            with store.transaction():
+                rebuild(store)
+            out["rebuild_s"] = time.perf_counter() - started
+            _log(f"rebuild_derived (every derived table): {out['rebuild_s']:.2f} s")
+    finally:
+        _remove_store(copy)
+    out["peak_rss_mb"] = peak_rss_mb()
+    _write(args.json, out)
+
+
 def upgrade(args) -> None:
     """Bring a reused store up to the current schema (what `arlens status --upgrade` does)."""
     from arlens.store import Store
@@ -307,6 +507,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--answers", type=Path, required=True)
     p.add_argument("--mem-limit-gb", type=float, default=0)
+    p = steps.add_parser("polars")
+    p.add_argument("--parquet", type=Path, required=True)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--answers", type=Path, required=True)
+    p.add_argument("--mem-limit-gb", type=float, default=0)
+    p = steps.add_parser("cli")
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--answers", type=Path, required=True)
+    p = steps.add_parser("increment")
+    p.add_argument("--db", type=Path, required=True)
     p = steps.add_parser("memory")
     p.add_argument("--db", type=Path, required=True)
     p = steps.add_parser("upgrade")
@@ -320,6 +531,9 @@ def main(argv: list[str] | None = None) -> None:
         "export": export,
         "arlens": arlens,
         "pandas": pandas_,
+        "polars": polars_,
+        "cli": cli,
+        "increment": increment,
         "memory": memory,
         "upgrade": upgrade,
     }[args.step](args)
