@@ -81,8 +81,9 @@ def code_fingerprint() -> str:
     import hashlib
     from importlib import resources
 
-    text = resources.files("arlens").joinpath("sql").joinpath("derive.sql").read_bytes()
-    return hashlib.sha256(text).hexdigest()[:16]
+    text = resources.files("arlens").joinpath("sql").joinpath("derive.sql").read_text()
+    statements = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]  # comments aside
 
 
 def import_(args) -> None:

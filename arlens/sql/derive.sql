@@ -8,17 +8,20 @@
 -- (`_new_applications`) are all that the settled dates and unapplied items need.
 
 -- name: scope_credit_memos
+-- Credit memos applying to a scoped invoice share its claims: they join the scope.
 INSERT INTO _scope_invoices
 SELECT invoice_id FROM invoices
 WHERE amount < 0 AND applies_to IN (SELECT invoice_id FROM _scope_invoices)
 
 -- name: scoped_payments
+-- The scoped payments' rows: those naming a scoped invoice, and the import's own.
 CREATE OR REPLACE TEMP TABLE _scoped_payments AS
 SELECT * FROM payments WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
 UNION
 SELECT * FROM payments WHERE payment_id IN (SELECT payment_id FROM _scope_payments)
 
 -- name: scoped_invoices
+-- The scoped invoices' rows (derive.py fetches a small scope through the key's index instead).
 CREATE OR REPLACE TEMP TABLE _scoped_invoices AS
 SELECT * FROM invoices WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
 
@@ -72,6 +75,7 @@ FROM ordered
 WHERE claimed_before < invoice_amount
 
 -- name: clear_applications
+-- The scoped invoices' old applications go (derive.py keeps them, RETURNING, to date the change).
 DELETE FROM applications WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
 
 -- name: month_end_from_applications
@@ -87,6 +91,7 @@ FROM (
 GROUP BY i.customer_id
 
 -- name: insert_applications
+-- ... and the new ones take their place.
 INSERT INTO applications SELECT * FROM _new_applications
 
 -- name: settled_dates
@@ -101,11 +106,13 @@ FROM _scoped_invoices i LEFT JOIN (
 WHERE i.amount > 0
 
 -- name: mark_settled
+-- Settled dates that changed are written to the invoices.
 UPDATE invoices SET settled_on = s.settled_on
 FROM (SELECT * FROM _settled WHERE settled_on IS DISTINCT FROM was) s
 WHERE s.invoice_id = invoices.invoice_id
 
 -- name: clear_partial_applications
+-- The scoped invoices' old partial applications go.
 DELETE FROM partial_applications WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
 
 -- name: rebuild_partial_applications
@@ -116,6 +123,7 @@ FROM _new_applications a JOIN _settled s USING (invoice_id)
 WHERE s.settled_on IS NULL OR a.applied_on < s.settled_on
 
 -- name: clear_unapplied
+-- The scoped payments' and credit memos' old unapplied items go.
 DELETE FROM unapplied
 WHERE (item_type = 'unapplied_cash' AND document_id IN (SELECT payment_id FROM _scope_payments))
    OR (item_type = 'unapplied_credit' AND document_id IN (SELECT invoice_id FROM _scope_invoices))
@@ -252,6 +260,7 @@ FROM (SELECT greatest(max(i.invoice_date), (SELECT max(payment_date) FROM paymen
       FROM invoices i)
 
 -- name: clear_month_end_balances
+-- The scoped customers' month-end balances from their first touched month-end go.
 DELETE FROM month_end_balances
 WHERE customer_id IN (SELECT customer_id FROM month_end_scope) AND EXISTS (
     SELECT 1 FROM month_end_scope s
