@@ -19,11 +19,14 @@ from arlens import queries
 from arlens.store import Store
 
 THROUGH_KEY = "month_end_balances_through"
+WHOLE_SHARE = 0.25  # an import touching more than this share of the invoices rebuilds them all
 INDEX_LOOKUPS = 2000  # up to this many scoped invoices are fetched through the key's index
 
 
 def begin(store: Store) -> None:
     """Empty scope tables for an import's transaction."""
+    for name in ("_scoped_invoices", "_scoped_payments"):  # views after a full rebuild
+        _drop(store, name)
     store.execute("CREATE OR REPLACE TEMP TABLE _scope_invoices (invoice_id VARCHAR)")
     store.execute("CREATE OR REPLACE TEMP TABLE _scope_payments (payment_id VARCHAR)")
     store.execute(
@@ -92,6 +95,13 @@ def derive_touched(store: Store, target: str) -> None:
         "CREATE OR REPLACE TEMP TABLE _scope_payments AS "
         "SELECT DISTINCT payment_id FROM _scoped_payments"
     )
+    scoped, stored = store.rows(
+        "SELECT (SELECT count(*) FROM _scope_invoices), (SELECT count(*) FROM invoices)"
+    )[0]
+    if scoped > WHOLE_SHARE * stored:
+        # A first or very large import: the whole path is faster than a scope of nearly all.
+        rebuild_derived(store)
+        return
     ids = [row[0] for row in store.rows("SELECT invoice_id FROM _scope_invoices")]
     if len(ids) <= INDEX_LOOKUPS:
         # The primary key's index finds a few thousand ids faster than a scan of every invoice.
@@ -127,8 +137,8 @@ def rebuild_derived(store: Store) -> None:
     begin(store)
     store.execute("INSERT INTO _scope_invoices SELECT invoice_id FROM invoices")
     store.execute("INSERT INTO _scope_payments SELECT payment_id FROM payments")
-    store.execute("DROP TABLE IF EXISTS _scoped_invoices")
-    store.execute("DROP TABLE IF EXISTS _scoped_payments")
+    _drop(store, "_scoped_invoices")
+    _drop(store, "_scoped_payments")
     store.execute("CREATE OR REPLACE TEMP VIEW _scoped_invoices AS SELECT * FROM invoices")
     store.execute("CREATE OR REPLACE TEMP VIEW _scoped_payments AS SELECT * FROM payments")
     store.execute("DELETE FROM applications")  # also rows of invoices no longer in the store
@@ -137,8 +147,6 @@ def rebuild_derived(store: Store) -> None:
     store.execute(queries.sql("derive", "new_applications"))
     _derive(store)
     _month_end_balances(store, whole=True)
-    store.execute("DROP VIEW _scoped_invoices")
-    store.execute("DROP VIEW _scoped_payments")
 
 
 def rebuild_month_end_balances(store: Store) -> None:
@@ -207,3 +215,10 @@ def _month_end_balances(store: Store, whole: bool) -> None:
         "INSERT INTO settings VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         {"k": THROUGH_KEY, "v": str(through)},
     )
+
+
+def _drop(store: Store, name: str) -> None:
+    """A scratch relation of the connection, table or view."""
+    if store.value("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]):
+        store.execute(f"DROP VIEW {name}")
+    store.execute(f"DROP TABLE IF EXISTS {name}")
