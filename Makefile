@@ -7,7 +7,7 @@ PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= auto
 
-.PHONY: run test check lint format bench sample db clean
+.PHONY: run test check lint format bench bench-pages sample db clean
 
 run: $(VENV)/.installed $(DB)
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true \
@@ -30,6 +30,10 @@ format: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks
+
+# Page speed in headless Chromium, cold and warm, on the sample and the 1M store (`make bench`).
+bench-pages: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks.pages
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

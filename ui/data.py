@@ -11,6 +11,7 @@ file, the page says so in one line instead of a traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import tempfile
 import threading
@@ -76,12 +77,29 @@ def data_version() -> int | None:
         store = _store()
         state["version"] = store.data_version() if store is not None else None
         state["results"] = metrics.results_stamp(store) if store is not None else ""
+        if store is not None:  # a store rebuilt at the same path restarts its version count
+            state["results"] += f"|{store.value('SELECT max(imported_at) FROM import_log')}"
     return state["version"]
+
+
+def results_stamp() -> str:
+    """This rerun's stamp of the models' stored results and of the newest import: with the data
+    version, what a cached result of this store is keyed on."""
+    data_version()
+    return _rerun().get("results", "")
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached(name: str, db: str, version: int, results: str, params: dict, _store: Store):
     return getattr(metrics, name)(_store, **params)
+
+
+def _bound(function, params: dict) -> dict:
+    """The call's parameters with the function's defaults filled in: `kpis(as_of=d)` and
+    `kpis(as_of=d, window_days=90)` are one cache entry, shared by the pages that ask either."""
+    bound = inspect.signature(function).bind(None, **params)
+    bound.apply_defaults()
+    return dict(list(bound.arguments.items())[1:])
 
 
 def query(name: str, **params):
@@ -90,6 +108,7 @@ def query(name: str, **params):
     version = data_version()
     if version is None:
         return None
+    params = _bound(getattr(metrics, name), params)
     return _cached(name, str(db_path()), version, _rerun()["results"], params, _store())
 
 
