@@ -28,7 +28,7 @@ PAID, WRITTEN_OFF = "Paid", "Written off"
 # too little history; a common provision matrix for trade receivables.
 FALLBACK_LOSS_RATES = (0.01, 0.03, 0.10, 0.25, 0.50, 0.75)
 MIN_HISTORY_MONTHS = 3
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
 def _params(filters: dict | None, **extra) -> dict:
@@ -200,23 +200,35 @@ def aging(
     ]
     if long.empty:
         return pd.DataFrame(columns=columns)
-    long["bucket"] = _label_buckets(long, labels)
-    wide = (
-        long.groupby([*keys, "bucket"], dropna=False)["amount"]
-        .sum()
-        .unstack("bucket", fill_value=0.0)
-    )
-    wide = wide.reindex(columns=[*labels, UNAPPLIED], fill_value=0.0)
-    wide["past_due"] = long.groupby(keys, dropna=False)["past_due"].sum()
-    wide["total"] = wide[labels].sum(axis=1) + (wide[UNAPPLIED] if net_unapplied else 0)
-    wide = wide.reset_index()
-    wide.columns.name = None
+    # One row per (group, bucket) comes back: scatter the amounts into a group × bucket grid
+    # (a pandas unstack of 150k rows costs as much as the query at 10M invoices).
+    group = long.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    n_groups = int(group.max()) + 1
+    column = long["bucket_index"].to_numpy(dtype="int64")
+    column = np.where(column < 0, len(labels), column)  # -1, unapplied: the last column
+    grid = np.zeros((n_groups, len(labels) + 1))
+    np.add.at(grid, (group, column), long["amount"].to_numpy(dtype="float64"))
+    past_due = np.bincount(group, long["past_due"].to_numpy(dtype="float64"), n_groups)
+    first = long.drop_duplicates(keys).reset_index(drop=True)  # in ngroup order
+    wide = first[keys].copy()
     if group_by == "customer":
-        names = long.dropna(subset=["group_name"]).groupby("customer_id")["group_name"].first()
-        wide.insert(len(keys), "name", wide["customer_id"].map(names))
-    return wide.sort_values(["currency", "total"], ascending=[True, False], ignore_index=True)[
-        columns
-    ]
+        wide["name"] = (
+            long.dropna(subset=["group_name"])
+            .drop_duplicates("customer_id")
+            .set_index("customer_id")["group_name"]
+            .reindex(wide["customer_id"])
+            .to_numpy()
+        )
+    for i, label in enumerate([*labels, UNAPPLIED]):
+        wide[label] = grid[:, i]
+    wide["past_due"] = past_due
+    wide["total"] = grid[:, : len(labels)].sum(axis=1) + (
+        grid[:, len(labels)] if net_unapplied else 0
+    )
+    order = ["currency", "total", *keys[1:]]  # equal totals in the group's order
+    return wide.sort_values(
+        order, ascending=[True, False, *[True] * (len(keys) - 1)], ignore_index=True
+    )[columns]
 
 
 def _trend_query(basis: str, edges: Sequence[int], params: dict | None = None) -> str:

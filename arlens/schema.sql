@@ -15,7 +15,12 @@ CREATE TABLE IF NOT EXISTS customers (
     salesperson              VARCHAR,
     parent_id                VARCHAR,
     currency_assumed         BOOLEAN NOT NULL DEFAULT false,  -- no currency given: the home currency
-    is_stub                  BOOLEAN NOT NULL DEFAULT false  -- created because a document named an unknown customer
+    is_stub                  BOOLEAN NOT NULL DEFAULT false,  -- created because a document named an unknown customer
+    -- (added in version 7, last so that new and upgraded files have the same column order)
+    contact_name             VARCHAR,  -- the billing contact: whom statements and reminders address
+    email                    VARCHAR,
+    phone                    VARCHAR,
+    dunning_blocked          BOOLEAN DEFAULT false  -- never send this customer dunning notices
 );
 
 -- Invoices, debit memos and credit memos share one table: a credit memo is a document with a negative amount.
@@ -83,7 +88,9 @@ CREATE TABLE IF NOT EXISTS activities (
     kind            VARCHAR NOT NULL,
     promised_date   DATE,
     promised_amount DECIMAL(18,2),
-    outcome         VARCHAR
+    outcome         VARCHAR,
+    level           INTEGER,  -- a dunning notice's level (1 friendly reminder, ...)
+    document        VARCHAR   -- the letter or email it sent (a reference or file name)
 );
 
 CREATE SEQUENCE IF NOT EXISTS import_id_seq;
@@ -119,6 +126,22 @@ CREATE TABLE IF NOT EXISTS partial_applications (
     invoice_id VARCHAR NOT NULL,
     applied_on DATE NOT NULL,
     amount     DECIMAL(18,2) NOT NULL
+);
+
+-- Derived: the invoices and debit memos not yet settled in full (settled_on IS NULL), with what
+-- aging needs of them. Open items at a recent date start from this small table instead of a
+-- scan of every invoice ever issued, and need no applications when none is dated after it;
+-- those settled after an earlier date come from `invoices`.
+CREATE TABLE IF NOT EXISTS open_invoices (
+    invoice_id   VARCHAR NOT NULL,
+    customer_id  VARCHAR NOT NULL,
+    doc_type     VARCHAR NOT NULL,
+    currency     VARCHAR,
+    invoice_date DATE NOT NULL,
+    due_date     DATE NOT NULL,
+    amount       DECIMAL(18,2) NOT NULL,
+    applied      DECIMAL(18,2) NOT NULL,  -- every application so far (all partial: it is open) ...
+    last_applied_on DATE                  -- ... the newest dated this: at a later date, open = amount − applied
 );
 
 -- Derived: what each payment or credit memo left unapplied (they settle on their own date).

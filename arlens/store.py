@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
@@ -33,6 +33,17 @@ MIGRATIONS = {
     5: ["ALTER TABLE invoices ADD COLUMN IF NOT EXISTS billing_channel VARCHAR"],
     # applications loses its primary key (slow deletes); month_end_balances is new.
     6: ["DROP TABLE applications", "schema", "rebuild_derived"],
+    # The billing contact and a dunning block on customers; a dunning notice's level and letter.
+    7: [
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS contact_name VARCHAR",
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS email VARCHAR",
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS phone VARCHAR",
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS dunning_blocked BOOLEAN DEFAULT false",
+        "ALTER TABLE activities ADD COLUMN IF NOT EXISTS level INTEGER",
+        "ALTER TABLE activities ADD COLUMN IF NOT EXISTS document VARCHAR",
+    ],
+    # open_invoices is new (the invoices not yet settled in full): filled from the settled dates.
+    8: ["schema", "rebuild_open_invoices"],
 }
 
 
@@ -159,6 +170,11 @@ class Store:
                     from arlens.ingest.derive import rebuild_derived
 
                     rebuild_derived(self)
+                    continue
+                if statement == "rebuild_open_invoices":
+                    from arlens.ingest.derive import rebuild_open_invoices
+
+                    rebuild_open_invoices(self)
                     continue
                 if statement == "upgrade_currencies":
                     from arlens.ingest import derive

@@ -27,6 +27,7 @@ DERIVED = {
     "partial_applications": "SELECT * FROM partial_applications",
     "unapplied": "SELECT * FROM unapplied",
     "month_end_balances": "SELECT * FROM month_end_balances",
+    "open_invoices": "SELECT * FROM open_invoices",
     "settled_on": "SELECT invoice_id, settled_on FROM invoices",
     "through": "SELECT value FROM settings WHERE key = 'month_end_balances_through'",
 }
@@ -44,6 +45,14 @@ def assert_same_as_rebuild(store: Store, step: str) -> dict[str, list[tuple]]:
     store.con.rollback()
     for name in DERIVED:
         assert incremental[name] == rebuilt[name], f"{name} differs after {step}"
+    # The open invoices are the invoice rows as they now are, not as an earlier import saw them.
+    current = store.rows(
+        "SELECT i.invoice_id, i.customer_id, i.doc_type, i.currency, i.invoice_date, i.due_date, "
+        "i.amount, coalesce(sum(a.amount), 0), max(a.applied_on) FROM invoices i "
+        "LEFT JOIN applications a USING (invoice_id) "
+        "WHERE i.amount > 0 AND i.settled_on IS NULL GROUP BY ALL"
+    )
+    assert incremental["open_invoices"] == sorted(current, key=repr), step
     return incremental
 
 
@@ -234,3 +243,21 @@ def test_trend_from_month_end_balances_equals_the_expansion(sample_db, end):
         )
         assert metrics._trend_query("due", (30, 60)) == "trend"
         assert metrics._trend_query("invoice", metrics.DEFAULT_EDGES) == "trend"
+
+
+def test_a_new_home_currency_relabels_the_open_invoices(tmp_path):
+    """Documents imported without a currency take the home one; changing it relabels them, in the
+    open invoices too (aging reads those)."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "invoice_id,customer_id,invoice_date,due_date,amount\n"
+        "A1,C1,2026-01-05,2026-02-04,100.00\n"
+        "A2,C1,2026-02-05,2026-03-07,250.50\n"
+    )
+    with Store.open(tmp_path / "s.duckdb") as store:
+        import_file(store, register, "invoices", currency="USD")
+        store.set_home_currency("EUR")
+        assert store.rows("SELECT DISTINCT currency FROM open_invoices") == [("EUR",)]
+        assert_same_as_rebuild(store, "a new home currency")
+        aging = metrics.aging(store, dt.date(2026, 3, 31), group_by="currency")
+        assert aging[["currency", "total"]].values.tolist() == [["EUR", 350.50]]

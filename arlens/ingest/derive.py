@@ -1,5 +1,5 @@
 """The derived tables follow from the documents: applications, settled dates, partial
-applications, unapplied items and month-end balances (arlens/sql/derive.sql).
+applications, unapplied items, the open invoices and month-end balances (arlens/sql/derive.sql).
 
 An import re-derives only what it touched, because a 1,000-row daily file must not cost a rebuild
 of ten million invoices. What an invoice's derived rows depend on is local: its own row, the
@@ -144,13 +144,21 @@ def rebuild_derived(store: Store) -> None:
     store.execute("DELETE FROM applications")  # also rows of invoices no longer in the store
     store.execute("DELETE FROM partial_applications")
     store.execute("DELETE FROM unapplied")
+    store.execute("DELETE FROM open_invoices")
     store.execute(queries.sql("derive", "new_applications"))
     _derive(store)
     _month_end_balances(store, whole=True)
 
 
+def rebuild_open_invoices(store: Store) -> None:
+    """From the stored settled dates: a migration, or documents relabelled across the store."""
+    store.execute("DELETE FROM open_invoices")
+    store.execute(queries.sql("derive", "rebuild_open_invoices"))
+
+
 def rebuild_month_end_balances(store: Store) -> None:
     """After a change that relabels documents across the store (the home currency)."""
+    rebuild_open_invoices(store)
     store.execute("DELETE FROM month_end_scope")
     _month_end_balances(store, whole=True)
 
@@ -160,6 +168,8 @@ def _derive(store: Store) -> None:
         "insert_applications",
         "settled_dates",
         "mark_settled",
+        "clear_open_invoices",
+        "insert_open_invoices",
         "clear_partial_applications",
         "rebuild_partial_applications",
         "clear_unapplied",
@@ -208,7 +218,7 @@ def _month_end_balances(store: Store, whole: bool) -> None:
     if start is not None and start <= through:
         store.execute(
             queries.sql("derive", "rebuild_month_end_balances"),
-            {"start": start, "through": through},
+            {"start": start, "through": through, "scoped": not whole},
         )
     store.execute("DELETE FROM month_end_scope")
     store.execute(

@@ -417,27 +417,27 @@ class _Import:
             WITH keyed AS (
                 SELECT t.* REPLACE ({key_sql} AS {_ident(key)}) FROM _typed t
             ),
-            counted AS (
-                SELECT *,
-                    count(*) OVER same_key AS _n_same_key,
-                    count(DISTINCT _row_hash) OVER same_key AS _n_versions,
-                    min(_line) OVER same_key AS _first_line,
-                    row_number() OVER (PARTITION BY {_ident(key)} ORDER BY _line) AS _nth
-                FROM keyed
-                WINDOW same_key AS (PARTITION BY {_ident(key)})
+            repeated AS (
+                -- Keys on more than one row: a few, so no window over the whole file.
+                SELECT {_ident(key)} AS _repeated_key, count(*) AS _n_same_key,
+                    count(DISTINCT _row_hash) AS _n_versions, min(_line) AS _first_line
+                FROM keyed WHERE {_ident(key)} IS NOT NULL
+                GROUP BY {_ident(key)} HAVING count(*) > 1
             )
             SELECT t.*,
                 list_filter([
                     {", ".join(problems)},
-                    CASE WHEN t.{_ident(key)} IS NOT NULL AND t._n_same_key > 1 AND t._n_versions > 1
+                    CASE WHEN r._n_versions > 1
                         THEN {{'column': '{key}', 'raw': t.{_ident(key)}::VARCHAR,
-                              'reason': 'the file has ' || t._n_same_key || ' rows with this ' ||
-                                        '{key} and they differ (first at line ' || t._first_line || ')'}}
-                        WHEN t.{_ident(key)} IS NOT NULL AND t._n_same_key > 1 AND t._nth > 1
+                              'reason': 'the file has ' || r._n_same_key || ' rows with this ' ||
+                                        '{key} and they differ (first at line ' || r._first_line || ')'}}
+                        WHEN t._line > r._first_line
                         THEN {{'column': '{key}', 'raw': t.{_ident(key)}::VARCHAR,
-                              'reason': 'repeats line ' || t._first_line}} END
+                              'reason': 'repeats line ' || r._first_line}} END
                 ], lambda p: p IS NOT NULL) AS _problems
-            FROM counted t JOIN _stage USING (_line)
+            FROM keyed t
+            LEFT JOIN repeated r ON r._repeated_key = t.{_ident(key)}
+            JOIN _stage USING (_line)
             """
         )
         name = source.name

@@ -99,7 +99,8 @@ INSERT INTO applications SELECT * FROM _new_applications
 -- queries skip the settled history without summing its applications.
 CREATE OR REPLACE TEMP TABLE _settled AS
 SELECT i.invoice_id, i.settled_on AS was,
-       CASE WHEN coalesce(a.applied, 0) >= i.amount THEN a.last_applied END AS settled_on
+       CASE WHEN coalesce(a.applied, 0) >= i.amount THEN a.last_applied END AS settled_on,
+       coalesce(a.applied, 0) AS applied, a.last_applied
 FROM _scoped_invoices i LEFT JOIN (
     SELECT invoice_id, sum(amount) AS applied, max(applied_on) AS last_applied
     FROM _new_applications GROUP BY invoice_id) a USING (invoice_id)
@@ -110,6 +111,29 @@ WHERE i.amount > 0
 UPDATE invoices SET settled_on = s.settled_on
 FROM (SELECT * FROM _settled WHERE settled_on IS DISTINCT FROM was) s
 WHERE s.invoice_id = invoices.invoice_id
+
+-- name: clear_open_invoices
+-- The scoped invoices leave the open invoices ...
+DELETE FROM open_invoices WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
+
+-- name: insert_open_invoices
+-- ... and those not settled in full come back, as they now are.
+INSERT INTO open_invoices
+SELECT i.invoice_id, i.customer_id, i.doc_type, i.currency, i.invoice_date, i.due_date, i.amount,
+       s.applied, s.last_applied
+FROM _scoped_invoices i JOIN _settled s USING (invoice_id)
+WHERE s.settled_on IS NULL
+
+-- name: rebuild_open_invoices
+-- Every invoice not settled in full, from the stored settled dates (a migration, a relabel).
+-- (While an invoice is open, all its applications are partial ones.)
+INSERT INTO open_invoices
+SELECT i.invoice_id, i.customer_id, i.doc_type, i.currency, i.invoice_date, i.due_date, i.amount,
+       coalesce(a.applied, 0), a.last_applied
+FROM invoices i LEFT JOIN (
+    SELECT invoice_id, sum(amount) AS applied, max(applied_on) AS last_applied
+    FROM partial_applications GROUP BY invoice_id) a USING (invoice_id)
+WHERE i.amount > 0 AND i.settled_on IS NULL
 
 -- name: clear_partial_applications
 -- The scoped invoices' old partial applications go.
@@ -269,8 +293,9 @@ WHERE customer_id IN (SELECT customer_id FROM month_end_scope) AND EXISTS (
 
 -- name: rebuild_month_end_balances
 -- Open amounts at each month-end in [$start, $through] per customer, currency and bucket, the way
--- the trend sums them (invoices and debit memos; unapplied items are not aged).
+-- the trend sums them (invoices and debit memos; unapplied items are not aged); $scoped keeps to
+-- `month_end_scope` (false in a full rebuild, where it holds every customer from the start).
 INSERT INTO month_end_balances
 SELECT month_end, customer_id, currency, month_end_bucket(days_past_due), sum(open_amount)
-FROM open_at_month_ends($start, $through, scoped := true)
+FROM open_at_month_ends($start, $through, scoped := $scoped)
 GROUP BY ALL

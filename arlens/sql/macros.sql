@@ -16,26 +16,39 @@ CREATE OR REPLACE TEMP MACRO filtered_customers(segment, country, salesperson, c
       AND (salesperson IS NULL OR customers.salesperson = salesperson)
       AND (customer IS NULL OR customers.customer_id = customer);
 
--- Invoices and debit memos open at as_of: amount − settlements dated ≤ as_of. `settled_on` (the
--- day an invoice was fully settled, kept by the importer) skips the settled history cheaply, and an
--- invoice still open at as_of has only partial applications up to then (`partial_applications`).
+-- Invoices and debit memos open at as_of: amount − settlements dated ≤ as_of. The candidates are
+-- those not settled in full by as_of: the ones still open (`open_invoices`, kept by the importer)
+-- and those settled after as_of (`settled_on`, the day applications settled it in full), so the
+-- settled history is never read. An open invoice with no application after as_of is open by
+-- amount − applied; the others (an earlier as_of) sum their partial applications up to as_of
+-- (`partial_applications`: an invoice still open at as_of has only those up to then).
 CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
     WITH candidates AS (
-        SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount
+        SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount,
+               CASE WHEN coalesce(last_applied_on, as_of) <= as_of THEN applied END AS applied
+        FROM open_invoices
+        WHERE invoice_date <= as_of
+        UNION ALL
+        SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount,
+               NULL
         FROM invoices
-        WHERE amount > 0 AND invoice_date <= as_of AND (settled_on IS NULL OR settled_on > as_of)
+        WHERE settled_on > as_of AND amount > 0 AND invoice_date <= as_of
     ),
     settled AS (
         SELECT invoice_id, sum(amount) AS settled
         FROM partial_applications
-        WHERE applied_on <= as_of AND invoice_id IN (SELECT invoice_id FROM candidates)
+        WHERE applied_on <= as_of
+          AND invoice_id IN (SELECT invoice_id FROM candidates WHERE applied IS NULL)
         GROUP BY invoice_id
+    ),
+    opened AS (
+        SELECT c.* EXCLUDE (applied),
+               c.amount - coalesce(c.applied, s.settled, 0) AS open_amount,
+               (as_of - c.due_date)::INTEGER AS days_past_due,
+               (as_of - c.invoice_date)::INTEGER AS days_outstanding
+        FROM candidates c LEFT JOIN settled s USING (invoice_id)
     )
-    SELECT c.*, c.amount - coalesce(s.settled, 0) AS open_amount,
-           (as_of - c.due_date)::INTEGER AS days_past_due,
-           (as_of - c.invoice_date)::INTEGER AS days_outstanding
-    FROM candidates c LEFT JOIN settled s USING (invoice_id)
-    WHERE c.amount - coalesce(s.settled, 0) <> 0;
+    SELECT * FROM opened WHERE open_amount <> 0;
 
 -- Unapplied cash and unapplied credits at as_of, as negative items. Payments and credit memos
 -- settle on their own date, so what is unapplied of one dated ≤ as_of is fixed (table `unapplied`).
