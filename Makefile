@@ -46,13 +46,15 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(BIN)/python -m pip install -q -r requirements-test.txt
 	touch $@
 
-# The browser tests drive Debian's Chromium (Playwright's own browser download is not allowed here).
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not allowed here);
+# the PDF tests render pages with pdftoppm (poppler-utils).
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftoppm >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+				poppler-utils; \
 		else \
-			echo "Chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; \
+			echo "Missing: sudo apt-get install chromium poppler-utils (those tests will be skipped)"; \
 		fi; \
 	fi
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from arlens import metrics
+from arlens.collections import commands as collections_commands
 from arlens.exports import write_csv
 from arlens.ingest.derive import rebuild_derived
 from arlens.ingest.importer import ImportFailed, import_file
@@ -136,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-store", action="store_true", help="compute only: open the database read-only"
     )
     _add_db(p)
+
+    collections_commands.add_parsers(commands, _add_db)  # statement, statements, dunning
 
     for name, help_text in REPORTS.items():
         p = commands.add_parser(name, help=help_text)
@@ -561,4 +564,5 @@ COMMANDS = {
     "personas": cmd_personas,
     "train": cmd_train,
     "score": cmd_score,
+    **collections_commands.COMMANDS,
 }

@@ -6,24 +6,9 @@ import math
 
 import pandas as pd
 
+from arlens.formats import is_missing as _missing
+from arlens.formats import money  # noqa: F401 (pages import it from here)
 from arlens.metrics import CURRENCY_SYMBOLS
-
-
-def _missing(value) -> bool:
-    """None, NaN, NaT or pd.NA."""
-    try:
-        return value is None or bool(value != value)
-    except TypeError:  # pd.NA compares to NA
-        return True
-
-
-def money(amount, currency: str | None, decimals: int = 0) -> str:
-    if _missing(amount):
-        return "–"
-    symbol = CURRENCY_SYMBOLS.get(currency or "", f"{currency} " if currency else "")
-    shown = round(abs(float(amount)), decimals)
-    sign = "-" if amount < 0 and shown else ""  # never "-$0"
-    return f"{sign}{symbol}{shown:,.{decimals}f}"
 
 
 def days(value) -> str:

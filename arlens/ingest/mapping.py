@@ -85,6 +85,10 @@ TABLES: dict[str, TableSpec] = {
             "risk_rating": TEXT,
             "salesperson": TEXT,
             "parent_id": ID,
+            "contact_name": TEXT,
+            "email": TEXT,
+            "phone": TEXT,
+            "dunning_blocked": BOOLEAN,
         },
     ),
     "invoices": TableSpec(
@@ -142,6 +146,8 @@ TABLES: dict[str, TableSpec] = {
             "promised_date": DATE,
             "promised_amount": AMOUNT,
             "outcome": TEXT,
+            "level": INTEGER,
+            "document": TEXT,
         },
     ),
 }

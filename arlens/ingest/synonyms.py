@@ -224,6 +224,56 @@ SYNONYMS: dict[str, list[str]] = {
     ],
     "salesperson": ["salesperson", "salesrep", "rep", "accountmanager", "sales", "owner"],
     "parent_id": ["parentid", "parent", "parentcustomer", "parentaccount", "parentno"],
+    # The billing contact (a customers file's `Contact Name` beside a `Name` column; alone, it is
+    # the customer's name, as in Xero's contacts export: `name` takes it first).
+    "contact_name": [
+        "contactname",
+        "contact",
+        "contactperson",
+        "billingcontact",
+        "billingcontactname",
+        "customerprimarycontact",  # ERPNext
+        "primarycontact",
+        "apcontact",
+        "attention",
+        "attn",
+        "ansprechpartner",
+    ],
+    "email": [
+        "email",  # also Odoo's and "E-mail"
+        "emailaddress",
+        "emailid",  # ERPNext's email_id
+        "billingemail",
+        "invoiceemail",
+        "accountsemail",
+        "contactemail",
+        "primaryemail",
+        "mail",
+    ],
+    "phone": [
+        "phone",
+        "telephone",
+        "phonenumber",
+        "telephonenumber",
+        "tel",
+        "mainphone",
+        "workphone",
+        "billingphone",
+        "contactphone",
+        "mobile",
+        "mobileno",  # ERPNext's mobile_no
+        "telefon",
+    ],
+    "dunning_blocked": [
+        "dunningblocked",
+        "dunningblock",
+        "blockdunning",
+        "donotdun",
+        "nodunning",
+        "stopdunning",
+        "noreminders",
+        "followupblocked",
+    ],
     "invoice_date": [
         "invoicedate",
         "invoicebilldate",
@@ -401,6 +451,8 @@ SYNONYMS: dict[str, list[str]] = {
     "promised_date": ["promiseddate", "promisedate", "ptpdate", "promisetopaydate"],
     "promised_amount": ["promisedamount", "promiseamount", "ptpamount", "promisetopayamount"],
     "outcome": ["outcome", "result", "note", "notes", "comment", "comments", "status"],
+    "level": ["level", "dunninglevel", "reminderlevel", "followuplevel", "noticelevel"],
+    "document": ["document", "letter", "attachment", "documentref", "file"],
 }
 
 # A document file often names its customer only by name (Xero, QuickBooks, Odoo, NetSuite): there
@@ -448,4 +500,6 @@ TABLE_SYNONYMS: dict[str, dict[str, list[str]]] = {
     "invoices": {"customer_id": DOCUMENT_CUSTOMER},
     "credit_memos": {"customer_id": DOCUMENT_CUSTOMER},
     "payments": {"customer_id": DOCUMENT_CUSTOMER, "amount": PAYMENT_AMOUNTS},
+    # An activity's `document` is the letter or email it sent (a dunning notice), not its invoice.
+    "activities": {"invoice_id": [name for name in SYNONYMS["invoice_id"] if name != "document"]},
 }
