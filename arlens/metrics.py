@@ -734,24 +734,30 @@ WORKLIST_SHEET = {
     "open_promises": "Open promises",
     "next_promised_date": "Next promised date",
     "broken_promises_90d": "Broken promises (90 days)",
+    "dunning_level": "Dunning level",
+    "last_notice_date": "Last notice",
     "risk_score": "Risk score",
     "priority": "Priority",
     "persona": "Persona",
     "strategy": "Strategy",
     "credit_action": "Credit action",
 }
-_SHEET_OPTIONAL = ("risk_score", "persona", "strategy", "credit_action", "next_promised_date")
+_SHEET_OPTIONAL = ("risk_score", "persona", "strategy", "credit_action", "next_promised_date",
+                   "last_notice_date")  # fmt: skip
 
 
 def worklist_sheet(frame: pd.DataFrame) -> pd.DataFrame:
     """`worklist()` as a person reads it: readable headers, dates without a time, and the optional
-    columns (second invoice, risk score, persona, ...) only when some customer has one. Missing
-    cells stay missing (the exports write them empty)."""
-    columns = [c for c in WORKLIST_SHEET if c not in _SHEET_OPTIONAL or frame[c].notna().any()]
+    columns (second invoice, risk score, persona, ...) only when some customer has one; the
+    dunning level and last notice when the frame carries them (the page adds them from
+    arlens.collections.dunning.last_notices). Missing cells stay missing (the exports write them
+    empty)."""
+    columns = [c for c in WORKLIST_SHEET if c in frame]
+    columns = [c for c in columns if c not in _SHEET_OPTIONAL or frame[c].notna().any()]
     if not frame["invoice_2"].notna().any():
         columns = [c for c in columns if not c.startswith("invoice_2")]
     sheet = frame[columns].copy()
-    for column in ("invoice_1_due", "invoice_2_due", "next_promised_date"):
+    for column in ("invoice_1_due", "invoice_2_due", "next_promised_date", "last_notice_date"):
         if column in sheet:
             sheet[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in sheet[column]]
     return sheet.rename(columns=WORKLIST_SHEET)

@@ -8,6 +8,7 @@ from arlens.metrics import CURRENCY_SYMBOLS, worklist_sheet
 from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
+from ui.statements import with_dunning
 
 st.title("Collections worklist")
 require_data()
@@ -17,6 +18,7 @@ work = query(
     "worklist", as_of=day, filters=where, risk_scores=risk_query("customer_risk_scores") or None
 )
 stop_if_empty(work, "past-due customers")
+work = with_dunning(work, day)
 st.caption(f"{len(work):,} customers with past due on {day:%d %B %Y}, most valuable to collect first "
            "(Σ open amount × days past due).")  # fmt: skip
 
@@ -48,16 +50,23 @@ def call_sheet(row: pd.Series) -> None:
             notes.append(
                 f"{plural(row['broken_promises_90d'], 'broken promise')} in the last 90 days"
             )
-        if notes:
-            st.caption(" · ".join(notes))
+        if row["dunning_level"]:
+            notes.append(f"Dunning level {int(row['dunning_level'])}, last notice "
+                         f"{row['last_notice_date']:%d %b %Y}")  # fmt: skip
+        else:
+            notes.append("No dunning notice yet")
+        st.caption(" · ".join(notes))
+        st.page_link("pages/statements.py", label="Statement and letter",
+                     icon=":material/description:",
+                     query_params=st.query_params.to_dict() | {"customer": row["customer_id"]})  # fmt: skip
 
 
 # Readable headers for the table and the downloads (the optional columns only when filled).
 export = worklist_sheet(work)
 code = f" ({cur})" if cur else ""
 symbol = CURRENCY_SYMBOLS.get(cur or "", f"{cur} " if cur else "")
-shown = ["Customer", "Id", "What to say", "Persona", "Past due", "Oldest (days)", "Open promises",
-         "Broken promises (90 days)", "Risk score", "Priority"]  # fmt: skip
+shown = ["Customer", "Id", "What to say", "Persona", "Past due", "Oldest (days)", "Dunning level",
+         "Last notice", "Open promises", "Broken promises (90 days)", "Risk score", "Priority"]  # fmt: skip
 grid = export[[c for c in shown if c in export]].rename(columns={"Past due": f"Past due{code}"})
 for label in grid.columns:  # the grid shows a missing cell as "None": say "–" instead
     if grid[label].isna().any():

@@ -4,18 +4,22 @@ nothing raw in its visible text or downloads (tests/page_checks.py), a screensho
 
 from __future__ import annotations
 
+import email
+import io
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import REPO
 from page_checks import check_download, check_text
 
+from arlens.store import Store
 from ui.navigation import PAGES
 
 CHROMIUM = os.environ.get("ARLENS_CHROMIUM", "/usr/bin/chromium")
@@ -192,6 +196,25 @@ def visible_text(page) -> str:
     return page.locator("body").inner_text() + "\n" + "\n".join(v for v in values if v)
 
 
+def check_file(data: bytes, name: str) -> None:
+    """A download by its kind: a PDF, an email with its PDF attached, a zip of them (each member
+    checked), else a CSV or Excel file through page_checks."""
+    if name.endswith(".pdf"):
+        assert data.startswith(b"%PDF-"), f"{name} is not a PDF"
+    elif name.endswith(".eml"):
+        message = email.message_from_bytes(data)
+        attached = [p.get_filename() for p in message.walk() if p.get_filename()]
+        assert message["Subject"] and attached and attached[0].endswith(".pdf"), name
+    elif name.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            assert "proposal.csv" in names and any(n.endswith(".pdf") for n in names), names
+            for member in names:
+                check_file(archive.read(member), member)
+    else:
+        check_download(data, name)
+
+
 def downloads(page) -> list[tuple[str, bytes]]:
     """Click every download button on the page; (file name, bytes) of each download."""
     got = []
@@ -225,7 +248,7 @@ def test_page_in_chromium(served, context, path, title):
         assert page.get_by_test_id("stHeading").filter(has_text=title).count() >= 1
         check_text(visible_text(page), f"{kind} {Path(path).stem}")
         for name, data in downloads(page):
-            check_download(data, name)
+            check_file(data, name)
         if path == "pages/overview.py":
             values = page.get_by_test_id("stMetricValue").all_inner_texts()
             assert values and all(v.strip() for v in values)
@@ -277,6 +300,48 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(sample_db, browser
         assert page.get_by_test_id("stException").count() == 0
         assert page.get_by_test_id("stHeading").filter(has_text="Aging").count() >= 1
         assert "as_of=2026-06-30" in page.url and "segment=Enterprise" in page.url
+        page.close()
+    finally:
+        stop_app(process)
+
+
+def test_from_the_worklist_to_a_letter_in_two_clicks(minimal_db, tmp_path, browser):
+    """The call sheet's link opens the customer's statement; its letter button gives the letter
+    with the statement attached (the minimal register: no notice sent yet, letters are due)."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from arlens import metrics
+    from arlens.collections import dunning
+
+    db = tmp_path / "store.duckdb"
+    shutil.copy(minimal_db, db)
+    with Store.open(db, read_only=True) as store:
+        day = metrics.latest_activity_date(store)
+        shown = {"currency": metrics.main_currency(store)}  # the worklist page's default filter
+        top_five = list(metrics.worklist(store, day, shown)["customer_id"][:5])
+        due = {n.customer.customer_id: n for n in dunning.propose(store, day).notices}
+    customer = next(c for c in top_five if c in due)
+    url, process = start_app(db)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.goto(f"{url}/worklist")
+        wait_for_app_run(page)
+        page.locator(f"[data-testid=stPageLink] a[href*='customer={customer}']").click()  # 1
+        wait_for_app_run(page)
+        assert "/statements" in page.url and f"customer={customer}" in page.url
+        assert customer in page.get_by_role("combobox", name="Customer", exact=True).input_value()
+        check_text(visible_text(page), "statement from the worklist")
+        screenshot(page, ARTIFACTS / "minimal" / "statements_from_worklist.png")
+        button = page.get_by_test_id("stDownloadButton").filter(has_text="Letter (PDF)")
+        with page.expect_download(timeout=60_000) as info:
+            button.locator("button").click()  # 2
+        assert info.value.suggested_filename == f"{due[customer].reference}.pdf"
+        reader = PdfReader(info.value.path())
+        text = "\n".join(p.extract_text() for p in reader.pages)
+        assert len(reader.pages) >= 2 and due[customer].level.name in text
+        assert "Statement of open items" in text and customer in text
         page.close()
     finally:
         stop_app(process)

@@ -128,6 +128,22 @@ def risk_query(name: str, **params):
     return _cached_risk(name, str(db_path()), version, _rerun()["results"], params, _store())
 
 
+@st.cache_data(show_spinner=False, max_entries=128)
+def _cached_call(name: str, db: str, version: int, results: str, params: dict, _function, _store):
+    return _function(_store, **params)
+
+
+def cached(function, **params):
+    """`function(store, **params)` for any function of the store (the statements and dunning
+    library's), cached like `query` until the data change; None when there is no database."""
+    version = data_version()
+    if version is None:
+        return None
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _cached_call(name, str(db_path()), version, _rerun()["results"], params, function,
+                        _store())  # fmt: skip
+
+
 def require_data() -> None:
     """The empty state: no database or no invoices yet."""
     if data_version() is None or query("latest_activity_date") is None:

@@ -7,6 +7,7 @@ PAGES = [
     ("pages/ccc.py", "Cash conversion cycle", ":material/autorenew:", "Cash"),
     ("pages/aging.py", "Aging", ":material/stacked_bar_chart:", "Receivables"),
     ("pages/worklist.py", "Collections worklist", ":material/call:", "Receivables"),
+    ("pages/statements.py", "Statements & dunning", ":material/mail:", "Receivables"),
     ("pages/credit.py", "Credit limits", ":material/credit_score:", "Risk"),
     ("pages/bad_debt.py", "Bad-debt exposure", ":material/warning:", "Risk"),
     ("pages/risk.py", "Late-payment risk", ":material/trending_up:", "Risk"),
