@@ -63,9 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_currency(p)
     _add_db(p)
 
-    p = commands.add_parser("config", help="show or change a store setting (home currency)")
-    p.add_argument("setting", nargs="?", choices=["currency"], help="the setting to show or set")
-    p.add_argument("value", nargs="?", help="the new value, e.g. EUR")
+    p = commands.add_parser(
+        "config",
+        help="show or change a store setting (home currency, reporting currency, grace days)",
+    )
+    p.add_argument(
+        "setting",
+        nargs="?",
+        choices=["currency", "reporting-currency", "grace-days"],
+        help="the setting to show or set",
+    )
+    p.add_argument("value", nargs="?", help="the new value, e.g. EUR or 5")
     _add_db(p)
 
     p = commands.add_parser("sample", help="generate a realistic company's AR exports")
@@ -418,15 +426,36 @@ def cmd_config(args) -> int:
     """`arlens config` lists the settings; `arlens config currency EUR` changes one."""
     if args.value is None:
         with Store.open(args.db, read_only=True) as store:
-            print(f"currency = {store.home_currency() or '(not set: the first import sets it)'}")
+            shown = {
+                "currency": store.home_currency() or "(not set: the first import sets it)",
+                "reporting-currency": store.reporting_currency()
+                or "(not set: totals stay per currency)",
+                "grace-days": store.grace_days(),
+            }
+        for name, value in shown.items():
+            if args.setting in (None, name):
+                print(f"{name} = {value}")
+        return 0
+    if args.setting in (None, "currency"):
+        with Store.open(args.db) as store, store.transaction():
+            old = store.home_currency()
+            store.set_home_currency(args.value)
+            store.bump_data_version()
+            new = store.home_currency()
+        changed = (
+            f" (was {old}; documents imported without a currency are now {new})" if old else ""
+        )
+        print(f"currency = {new}{changed}")
         return 0
     with Store.open(args.db) as store, store.transaction():
-        old = store.home_currency()
-        store.set_home_currency(args.value)
+        if args.setting == "reporting-currency":
+            store.set_reporting_currency(args.value)
+            value = store.reporting_currency()
+        else:
+            store.set_grace_days(args.value)
+            value = store.grace_days()
         store.bump_data_version()
-        new = store.home_currency()
-    changed = f" (was {old}; documents imported without a currency are now {new})" if old else ""
-    print(f"currency = {new}{changed}")
+    print(f"{args.setting} = {value}")
     return 0
 
 

@@ -93,6 +93,53 @@ CREATE TABLE IF NOT EXISTS activities (
     document        VARCHAR   -- the letter or email it sent (a reference or file name)
 );
 
+-- (added in version 9) Exchange rates: on rate_date one unit of `currency` is worth `rate` units
+-- of `base_currency` (a file's "rate to the reporting currency" has that currency as its base;
+-- an ECB-style wide file, `Date, USD, GBP, ...` quoted per euro, is stored inverted with base EUR).
+-- The natural key (currency, base, date) is made at import: a re-import replaces a day's rate.
+CREATE TABLE IF NOT EXISTS fx_rates (
+    rate_key      VARCHAR PRIMARY KEY,  -- currency|base_currency|rate_date
+    rate_date     DATE NOT NULL,
+    currency      VARCHAR NOT NULL,
+    base_currency VARCHAR NOT NULL,
+    rate          DECIMAL(24,12) NOT NULL
+);
+
+-- (version 9) An invoice due in instalments: each row a part of it with its own due date, given
+-- as an amount or as a share of the invoice's amount (as the export states it; the open-items
+-- macros turn shares into amounts, the last instalment taking the rounding). Payments settle
+-- an invoice's instalments in due-date order.
+CREATE TABLE IF NOT EXISTS invoice_instalments (
+    instalment_key VARCHAR PRIMARY KEY,  -- invoice_id|due_date
+    invoice_id     VARCHAR NOT NULL,
+    due_date       DATE NOT NULL,
+    amount         DECIMAL(18,2),        -- this part of the invoice, or ...
+    share          DECIMAL(12,8)         -- ... its share of the invoice's amount (0.5 = half)
+);
+
+-- (version 9) Sales orders not yet invoiced count in credit exposure (DESIGN §4). `status` as the
+-- export gives it at its date: open | shipped (both not yet invoiced) | invoiced | cancelled.
+CREATE TABLE IF NOT EXISTS orders (
+    order_id         VARCHAR PRIMARY KEY,
+    customer_id      VARCHAR NOT NULL,
+    order_date       DATE NOT NULL,
+    amount           DECIMAL(18,2) NOT NULL,  -- what is still to be invoiced
+    currency         VARCHAR,
+    status           VARCHAR NOT NULL DEFAULT 'open',
+    currency_assumed BOOLEAN NOT NULL DEFAULT false
+);
+
+-- (version 9) Credit limit history: the limit in force from `effective_from` until the next row.
+-- customers.credit_limit stays the current limit, the shortcut for today.
+CREATE TABLE IF NOT EXISTS credit_limits (
+    limit_key      VARCHAR PRIMARY KEY,  -- customer_id|effective_from
+    customer_id    VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,
+    credit_limit   DECIMAL(18,2),        -- NULL: no limit from that day
+    reviewed_on    DATE,
+    approved_by    VARCHAR
+);
+
 CREATE SEQUENCE IF NOT EXISTS import_id_seq;
 
 CREATE TABLE IF NOT EXISTS import_log (
@@ -179,7 +226,8 @@ CREATE TABLE IF NOT EXISTS store_meta (
     schema_version INTEGER NOT NULL
 );
 
--- Store-wide settings, e.g. home_currency: what a document without a currency is in.
+-- Store-wide settings, e.g. home_currency: what a document without a currency is in;
+-- reporting_currency: what "all currencies in one" totals translate to; grace_days.
 CREATE TABLE IF NOT EXISTS settings (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL

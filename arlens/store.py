@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
@@ -44,6 +44,8 @@ MIGRATIONS = {
     ],
     # open_invoices is new (the invoices not yet settled in full): filled from the settled dates.
     8: ["schema", "rebuild_open_invoices"],
+    # fx_rates, invoice_instalments, orders, credit_limits are new (nothing to fill).
+    9: ["schema"],
 }
 
 
@@ -287,6 +289,37 @@ class Store:
         )
         self.set_home_currency(common or "USD")
         return self.home_currency(), common is None
+
+    def setting(self, key: str) -> str | None:
+        return self.value("SELECT value FROM settings WHERE key = ?", [key])
+
+    def _set(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO settings VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"k": key, "v": value},
+        )
+
+    def reporting_currency(self) -> str | None:
+        """What "all currencies in one" totals are translated to (None: not set, per currency)."""
+        return self.setting("reporting_currency")
+
+    def set_reporting_currency(self, code: str) -> None:
+        code = code.strip().upper()
+        if not re.fullmatch("[A-Z]{3}", code):
+            raise StoreError(f"{code!r} is not a currency code (use ISO codes such as USD, EUR)")
+        self._set("reporting_currency", code)
+
+    def grace_days(self) -> int:
+        """Days after the due date before an item counts as past due for holds, dunning and the
+        call sheet (aging itself stays on the due date). Default 0."""
+        value = self.setting("grace_days")
+        return int(value) if value is not None else 0
+
+    def set_grace_days(self, days: int | str) -> None:
+        text = str(days).strip()
+        if not re.fullmatch("[0-9]{1,3}", text):
+            raise StoreError(f"{text!r} is not a number of days (0 to 999)")
+        self._set("grace_days", str(int(text)))
 
     def table_counts(self) -> dict[str, int]:
         tables = ["customers", "invoices", "payments", "applications", "financials", "activities"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from arlens.ingest import values
-from arlens.ingest.mapping import AMOUNT, BOOLEAN, DATE, ID, INTEGER, Mapping, TableSpec
+from arlens.ingest.mapping import AMOUNT, BOOLEAN, DATE, ID, INTEGER, NUMBER, Mapping, TableSpec
 from arlens.ingest.readers import Source
 from arlens.store import Store
 
@@ -230,6 +230,20 @@ def typed_items(column: str, kind: str, marks: dict, dates: dict) -> list[str]:
                 f"AS {ident('_cur_' + column)}"
             )
         return items
+    if kind == NUMBER:
+        # `0.9135`, `0,9135`, `1,234.5678`, `50%` (a hundredth); anything else is not read.
+        text = f"replace({raw}, ' ', '')"
+        digits = (
+            f"CASE WHEN regexp_full_match({text}, '-?[0-9]+([.,][0-9]+)?%?') "
+            f"THEN replace(rtrim({text}, '%'), ',', '.') "
+            f"WHEN regexp_full_match({text}, '-?[0-9]{{1,3}}(,[0-9]{{3}})+([.][0-9]+)?%?') "
+            f"THEN replace(rtrim({text}, '%'), ',', '') END"
+        )
+        value = f"TRY_CAST({digits} AS DECIMAL(24,12))"
+        return [
+            f"CASE WHEN {raw} LIKE '%\\%' ESCAPE '\\' THEN {value} / 100 ELSE {value} END "
+            f"AS {ident(column)}"
+        ]
     if kind == INTEGER:
         return [
             f"CASE WHEN lower({raw}) LIKE '%receipt%' THEN 0 "
@@ -260,8 +274,12 @@ def problem(condition: str, column: str, reason_sql: str) -> str:
 
 
 def key_sql(spec: TableSpec) -> str:
-    """Payments and activities without ids get one made from their content (stable on re-import)."""
+    """Payments and activities without ids get one made from their content (stable on re-import);
+    tables named by several columns get `a|b|c` of them."""
     key = spec.key
+    if spec.natural_key:
+        parts = ", ".join(f"coalesce(t.{ident(c)}::VARCHAR, '')" for c in spec.natural_key)
+        return f"concat_ws('|', {parts})"
     if key == "payment_id":
         fields = "customer_id, payment_date, amount, invoice_id, reference"
         prefix = "PAY-"

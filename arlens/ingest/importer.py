@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from arlens.ingest.mapping import (
     DATE,
     ID,
     INTEGER,
+    NUMBER,
     TABLES,
     Mapping,
     MappingError,
@@ -350,6 +352,7 @@ class _Import:
                 DATE: f"t.{_ident('_why_' + column)}",
                 AMOUNT: f"coalesce(t.{_ident('_why_' + column)}, 'not an amount')",
                 INTEGER: "'not a whole number of days'",
+                NUMBER: "'not a number'",
                 BOOLEAN: "'not a yes/no value (map it in [values." + column + "])'",
             }.get(kind)
             if column == "doc_type":
@@ -511,7 +514,7 @@ class _Import:
         select = {c: f"g.{_ident(c)}" for c in present}
         joins = ""
         keep_stored: set[str] = set()
-        if "currency" in spec.columns:
+        if "currency" in spec.columns and spec.target != "fx_rates":
             amount_currency = "g._cur_amount" if "amount" in chosen else "NULL"
             if "open_amount" in chosen:
                 amount_currency = f"coalesce({amount_currency}, g._cur_open_amount)"
@@ -563,6 +566,14 @@ class _Import:
             if "disputed" in select:
                 select["disputed"] = "coalesce(g.disputed, false)"
             joins = "LEFT JOIN customers c ON c.customer_id = g.customer_id"
+        if spec.target == "fx_rates":
+            base = self.rates_base()
+            select["base_currency"] = f"coalesce(g.base_currency, '{base}')"
+            select["rate_key"] = (
+                f"concat_ws('|', g.currency, {select['base_currency']}, g.rate_date::VARCHAR)"
+            )
+            if "base_currency" not in chosen:
+                self.notes.append(f"each rate is taken as the value of one unit in {base}")
         if spec.target in ("payments", "activities") and "invoice_id" in present:
             select["customer_id"] = "coalesce(g.customer_id, i.customer_id)"
             joins = "LEFT JOIN invoices i ON i.invoice_id = g.invoice_id"
@@ -575,7 +586,7 @@ class _Import:
             if c == spec.key:
                 continue
             column = _ident(c)
-            if c == "due_date":
+            if c == "due_date" and spec.target == "invoices":
                 # A real due date stays when the new one would only be derived from terms.
                 update = (
                     f"CASE WHEN excluded.due_date_derived AND NOT {target}.due_date_derived "
@@ -621,6 +632,20 @@ class _Import:
             )
         self._case_notes()
         return loaded
+
+    def rates_base(self) -> str:
+        """A rates file without a base currency quotes rates to the reporting currency (else the
+        home currency): what one unit of each currency is worth in it."""
+        base = (
+            self.mapping.defaults.get("base_currency")
+            or self.store.reporting_currency()
+            or self.store.home_currency()
+            or "USD"
+        )
+        base = str(base).strip().upper()
+        if not re.fullmatch("[A-Z]{3}", base):
+            raise ImportFailed(f"base currency {base!r} is not a currency code")
+        return base
 
     def _export_date(self, chosen: dict):
         given = self.mapping.options.get("export_date")
@@ -729,6 +754,7 @@ def fill_currencies(store: Store) -> None:
     store.execute(queries.sql("derive", "fill_customer_currencies"), {"home": home})
     store.execute(queries.sql("derive", "fill_invoice_currencies"))
     store.execute(queries.sql("derive", "fill_payment_currencies"))
+    store.execute(queries.sql("derive", "fill_order_currencies"), {"home": home})
 
 
 rebuild_derived = derive.rebuild_derived  # the whole path, under its older name

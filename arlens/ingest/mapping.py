@@ -29,6 +29,8 @@ from arlens.ingest.synonyms import (  # noqa: F401
 
 # Column kinds: how the text of a cell becomes a value (see importer.parse_expression).
 ID, TEXT, DATE, AMOUNT, INTEGER, BOOLEAN = "id", "text", "date", "amount", "integer", "boolean"
+# An exchange rate or a share: a plain decimal number with up to 12 decimals, stored as written.
+NUMBER = "number"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class TableSpec:
     # Columns that help loading but are not stored as such: an invoice file's own payment terms,
     # the open balance of an open-items export, the customer's country.
     helper_columns: tuple[str, ...] = ()
+    # A key made of these columns (joined by `|`) when the table's rows are named by several:
+    # a rate by currency, base and day; a limit by customer and the day it took effect.
+    natural_key: tuple[str, ...] = ()
 
 
 INVOICE_COLUMNS = {
@@ -151,6 +156,64 @@ TABLES: dict[str, TableSpec] = {
         },
     ),
 }
+# The tables of payment schedules, open orders, credit limit history and exchange rates.
+TABLES["invoice_instalments"] = TableSpec(
+    "invoice_instalments",
+    "invoice_instalments",
+    "instalment_key",
+    ("invoice_id", "due_date"),
+    {
+        "instalment_key": ID,
+        "invoice_id": ID,
+        "due_date": DATE,
+        "amount": AMOUNT,
+        "share": NUMBER,
+    },
+    natural_key=("invoice_id", "due_date"),
+)
+TABLES["orders"] = TableSpec(
+    "orders",
+    "orders",
+    "order_id",
+    ("order_id", "customer_id", "order_date", "amount"),
+    {
+        "order_id": ID,
+        "customer_id": ID,
+        "order_date": DATE,
+        "amount": AMOUNT,
+        "currency": TEXT,
+        "status": TEXT,
+    },
+)
+TABLES["credit_limits"] = TableSpec(
+    "credit_limits",
+    "credit_limits",
+    "limit_key",
+    ("customer_id", "effective_from"),
+    {
+        "limit_key": ID,
+        "customer_id": ID,
+        "effective_from": DATE,
+        "credit_limit": AMOUNT,
+        "reviewed_on": DATE,
+        "approved_by": TEXT,
+    },
+    natural_key=("customer_id", "effective_from"),
+)
+TABLES["fx_rates"] = TableSpec(
+    "fx_rates",
+    "fx_rates",
+    "rate_key",
+    ("rate_date", "currency", "rate"),
+    {
+        "rate_key": ID,
+        "rate_date": DATE,
+        "currency": TEXT,
+        "base_currency": TEXT,
+        "rate": NUMBER,
+    },
+    natural_key=("currency", "base_currency", "rate_date"),
+)
 TABLES["credit_memos"] = TableSpec(
     "credit_memos",
     "invoices",

@@ -207,6 +207,13 @@ FROM (
 ) f
 WHERE payments.payment_id = f.payment_id AND f.currency IS NOT NULL
 
+-- name: fill_order_currencies
+-- An order without a currency is in its customer's, else the home currency (and says it assumed).
+UPDATE orders SET currency = coalesce(c.currency, $home), currency_assumed = true
+FROM (SELECT o.order_id, c.currency FROM orders o LEFT JOIN customers c USING (customer_id)
+      WHERE o.currency IS NULL) c
+WHERE orders.order_id = c.order_id;
+
 -- name: fill_customer_currencies
 -- A customer without a currency bills in the one its documents use most, else the home currency.
 UPDATE customers SET currency = coalesce(d.currency, $home), currency_assumed = d.currency IS NULL
