@@ -114,3 +114,46 @@ CREATE OR REPLACE TEMP MACRO month_end_open(start_date, end_date) AS TABLE
     SELECT month_end, customer_id, currency, month_end_bucket(days_past_due), sum(open_amount)
     FROM open_at_month_ends(greatest(start_date::DATE, (SELECT through FROM covered) + 1), end_date)
     GROUP BY ALL;
+
+-- What one unit of each currency is worth in `reporting` at `as_of`: the closing rate, i.e. the
+-- latest quote on or before as_of (DESIGN §4). `fx_rates` rows say "on rate_date one `currency`
+-- is worth `rate` `base_currency`". A rate is used as quoted (currency → reporting), inverted
+-- (reporting → currency), or crossed through one currency both are quoted against (an ECB file
+-- quotes every currency per euro); a direct or inverted quote wins over a cross, then the newer
+-- quote. The reporting currency itself is 1. A currency with no quote on or before as_of has no
+-- row: its documents are listed as untranslated (`untranslated_documents`), never summed as is.
+CREATE OR REPLACE TEMP MACRO fx_closing(as_of, reporting) AS TABLE
+    WITH latest AS (
+        SELECT currency, base_currency, arg_max(rate, rate_date)::DOUBLE AS rate,
+               max(rate_date) AS rate_date
+        FROM fx_rates
+        WHERE rate_date <= as_of::DATE AND rate > 0 AND currency <> base_currency
+        GROUP BY ALL
+    ),
+    legs AS (  -- one `from_currency` is worth `rate` `to_currency`, newest quote of the pair
+        SELECT * FROM (
+            SELECT currency AS from_currency, base_currency AS to_currency, rate, rate_date,
+                   0 AS inverted
+            FROM latest
+            UNION ALL
+            SELECT base_currency, currency, 1 / rate, rate_date, 1 FROM latest
+        )
+        QUALIFY row_number() OVER (PARTITION BY from_currency, to_currency
+                                   ORDER BY rate_date DESC, inverted) = 1
+    ),
+    candidates AS (
+        SELECT reporting AS currency, 1::DOUBLE AS rate, NULL::DATE AS rate_date, 0 AS hops,
+               NULL AS via
+        WHERE reporting IS NOT NULL
+        UNION ALL
+        SELECT from_currency, rate, rate_date, 1, NULL
+        FROM legs WHERE to_currency = reporting
+        UNION ALL
+        SELECT a.from_currency, a.rate * b.rate, least(a.rate_date, b.rate_date), 2,
+               a.to_currency
+        FROM legs a JOIN legs b ON b.from_currency = a.to_currency
+        WHERE b.to_currency = reporting AND a.from_currency <> reporting
+    )
+    SELECT currency, rate, rate_date, via
+    FROM candidates
+    QUALIFY row_number() OVER (PARTITION BY currency ORDER BY hops, rate_date DESC, via) = 1;
