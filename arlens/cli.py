@@ -23,7 +23,8 @@ from arlens.store import Store, StoreError
 # Money computed with rates, rounded to cents in CSV (sums of amounts are cents already).
 COMPUTED_MONEY = ("allowance",)
 # The order a folder of exports is imported in: customers first, so that documents find them.
-FOLDER_ORDER = ["customers", "invoices", "credit_memos", "payments", "financials", "activities"]
+FOLDER_ORDER = ["customers", "invoices", "credit_memos", "payments", "financials", "activities",
+                "invoice_instalments", "orders", "credit_limits", "fx_rates"]  # fmt: skip
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -165,6 +166,7 @@ REPORTS = {
     "ccc": "DIO, DPO, DSO and the cash conversion cycle per financial period",
     "credit-review": "exposure, limits, stale reviews and hold candidates",
     "worklist": "past-due customers in priority order, each with its call sheet",
+    "limits": "suggested credit limits from recent sales and payment, beside the current ones",
 }
 
 
@@ -202,6 +204,15 @@ def _add_report_options(p: argparse.ArgumentParser, name: str) -> None:
         p.add_argument("--months", type=int, default=1, help="month pairs pooled (default 1)")
     if name == "allowance":
         p.add_argument("--history-months", type=int, default=12)
+    if name == "limits":
+        from arlens.credit_limits import BASES, LimitRule
+
+        p.add_argument("--limit-basis", choices=BASES, default=LimitRule.basis,
+                       help="monthly credit sales: the peak month (default) or the average")  # fmt: skip
+        p.add_argument("--months", type=int, default=LimitRule.months,
+                       help=f"months of sales and payments looked at (default {LimitRule.months})")  # fmt: skip
+        p.add_argument("--step", type=float, default=LimitRule.step,
+                       help=f"round suggestions up to a multiple of this (default {LimitRule.step:,.0f})")  # fmt: skip
     if name == "credit-review":
         rule = metrics.HoldRule()
         p.add_argument(
@@ -321,6 +332,15 @@ def _report(store: Store, args, as_of: dt.date, filters: dict):
         }
     from models.risk import customer_risk_scores  # the stored scores of `arlens score`
 
+    if name == "limits":
+        from arlens.credit_limits import LimitRule, suggested_limits
+
+        rule = LimitRule(basis=args.limit_basis, months=args.months, step=args.step)
+        scores = customer_risk_scores(store, as_of)
+        return suggested_limits(store, as_of, filters, scores, rule), {
+            "rule": rule.describe(),
+            "risk_scored_customers": len(scores),
+        }
     scores = customer_risk_scores(store)
     return metrics.worklist(store, as_of, filters, risk_scores=scores), {
         "risk_scored_customers": len(scores)

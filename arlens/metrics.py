@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -21,7 +20,7 @@ from arlens.store import Store
 DEFAULT_EDGES = (30, 60, 90, 120)
 DEFAULT_WINDOW_DAYS = 90
 GROUPS = ("customer", "segment", "country", "salesperson", "currency", "none")
-FILTER_KEYS = ("segment", "country", "salesperson", "currency", "customer_id")
+FILTER_KEYS = ("segment", "country", "salesperson", "currency", "customer_id", "reporting_currency")
 UNAPPLIED = "Unapplied"
 PAID, WRITTEN_OFF = "Paid", "Written off"
 # Stated fallback loss rates (share of a bucket's balance eventually written off) for buckets with
@@ -38,13 +37,22 @@ def _params(filters: dict | None, **extra) -> dict:
         raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
     params = {key: filters.get(key) or None for key in FILTER_KEYS}
     params["customer"] = params.pop("customer_id")
+    params["reporting"] = params.pop("reporting_currency")
+    if params["reporting"]:  # every currency, translated: no per-currency filter
+        params["currency"] = None
     params.update(extra)
     return params
 
 
 def _run(store: Store, domain: str, name: str, params: dict) -> pd.DataFrame:
-    query = queries.load(domain)[name]
-    return store.df(query.sql, {k: v for k, v in params.items() if k in query.parameters})
+    """Runs a named query; with a `reporting` currency, over its translated sources, every amount
+    at the closing rate on or before the as-of date (or the end of the period shown)."""
+    sql = queries.load(domain)[name].sql
+    if params.get("reporting"):
+        sql = queries.in_reporting_currency(sql)
+        params = {**params, "rate_on": params.get("as_of") or params.get("end") or dt.date.today()}
+    wanted = queries.parameters_of(sql)
+    return store.df(sql, {k: v for k, v in params.items() if k in wanted})
 
 
 def _edges(edges: Sequence[int]) -> list[int]:
@@ -307,14 +315,18 @@ def kpi_series(
 
 
 def cash_conversion_cycle(
-    store: Store, currency: str | None = None, as_of: dt.date | None = None
+    store: Store,
+    currency: str | None = None,
+    as_of: dt.date | None = None,
+    reporting: str | None = None,
 ) -> pd.DataFrame:
     """DIO, DPO, DSO and CCC = DSO + DIO − DPO per financial period ending on or before `as_of`
     (None: every period). DSO is over each period's own days, like DIO and DPO (not the N-day
     DSO of `kpis`), and uses one currency's receivables (default: the main one), so that no sum
-    mixes currencies."""
-    currency = currency or main_currency(store)
-    frame = _run(store, "kpis", "cash_conversion_cycle", {"currency": currency, "as_of": as_of})
+    mixes currencies — or, with `reporting`, every currency's translated into it."""
+    currency = reporting or currency or main_currency(store)
+    params = {"currency": None if reporting else currency, "as_of": as_of, "reporting": reporting}
+    frame = _run(store, "kpis", "cash_conversion_cycle", params)
     frame.insert(1, "currency", currency)
     frame["ccc"] = frame["dso"] + frame["dio"] - frame["dpo"]
     return frame
@@ -555,88 +567,20 @@ def write_off_history(store: Store, as_of: dt.date, filters: dict | None = None)
 # -- Credit and collections ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HoldRule:
-    """When to hold a customer's orders (README, "Credit review"); every threshold a parameter.
-
-    A customer is a hold candidate when its exposure is above `utilisation` × its limit, or when
-    the amount more than `days` days past due is at least `min_amount` (in the customer's
-    currency) and at least `share` of its exposure, or half that share when it broke
-    `broken_promises` or more promises in the last 90 days. The defaults flag 14.5% of the
-    sample's customers at its newest date (DESIGN.md §4's "any invoice over 60 days" flagged 57%).
-    """
-
-    days: int = 90
-    share: float = 0.5
-    min_amount: float = 5_000
-    broken_promises: int = 3
-    utilisation: float = 1.0
-
-    def params(self) -> dict:
-        return {
-            "hold_days": int(self.days),
-            "hold_share": float(self.share),
-            "hold_min_amount": float(self.min_amount),
-            "hold_broken_promises": int(self.broken_promises),
-            "hold_utilisation": float(self.utilisation),
-        }
-
-    def describe(self, currency: str | None = None) -> str:
-        """The rule in one sentence, e.g. for the page's caption and the CLI's help."""
-        return (
-            f"Hold when exposure is above {_whole_percent(self.utilisation)} of the limit, or when "
-            f"at least {money(self.min_amount, currency)} and {_whole_percent(self.share)} of the "
-            f"exposure is more than {self.days} days past due "
-            f"({_whole_percent(self.share / 2)} after {_count(self.broken_promises, 'broken promise')}"
-            " in 90 days)."
-        )
+# The credit review lives in arlens/credit.py (credit.sql); its public names are read through
+# this module too (`metrics.credit_review`, `metrics.HoldRule`), so that the pages' `query(name)`
+# and the command line find every metric here. Loaded on first use: arlens.credit imports this
+# module's helpers.
+CREDIT_NAMES = ("HoldRule", "credit_review", "credit_groups", "order_warnings",
+                "untranslated_items", "credit_settings")  # fmt: skip
 
 
-def credit_review(
-    store: Store,
-    as_of: dt.date,
-    filters: dict | None = None,
-    proposed_limits: dict[str, float] | None = None,
-    rule: HoldRule | None = None,
-) -> pd.DataFrame:
-    """Per customer: exposure, limit, utilisation, over limit, stale review, no limit, exposure at
-    risk, hold candidate and its reasons in words; hold candidates first, by exposure at risk.
+def __getattr__(name: str):
+    if name in CREDIT_NAMES:
+        from arlens import credit
 
-    `proposed_limits` ({customer_id: limit}) answers the what-if with the same rules; `rule` sets
-    the hold thresholds (default `HoldRule()`)."""
-    rule = rule or HoldRule()
-    proposed_limits = proposed_limits or {}
-    params = _params(
-        filters,
-        as_of=as_of,
-        limit_customers=list(proposed_limits),
-        limit_values=[float(v) for v in proposed_limits.values()],
-        **rule.params(),
-    )
-    frame = _run(store, "credit", "credit_review", params)
-    frame["hold_reasons"] = [_hold_reasons(r, rule) for r in frame.itertuples()]
-    return frame
-
-
-def _hold_reasons(row, rule: HoldRule) -> str:
-    """Why a hold candidate is one, in words: "exposure 539% of the limit; $10,245 over 90 days
-    past due (100% of exposure); 3 broken promises in 90 days". Empty when it is not one."""
-    if not row.hold:
-        return ""
-    reasons = []
-    if row.hold_for_limit:
-        if float(row.credit_limit) == 0:
-            reasons.append(f"exposure {money(row.exposure, row.currency)} on a limit of 0")
-        else:
-            reasons.append(f"exposure {_percent_of(row.exposure, row.credit_limit)} of the limit")
-    if row.hold_for_lateness:
-        reasons.append(
-            f"{money(row.seriously_late, row.currency)} over {rule.days} days past due "
-            f"({_percent_of(row.seriously_late, row.exposure)} of exposure)"
-        )
-    if row.broken_promises_90d >= rule.broken_promises:
-        reasons.append(f"{_count(row.broken_promises_90d, 'broken promise')} in 90 days")
-    return "; ".join(reasons)
+        return getattr(credit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _cents(amount) -> int:
@@ -683,16 +627,34 @@ def call_summary(past_due, over_amount, over_days, currency: str | None) -> str:
     return f"{money(over_amount, currency)} is over {int(over_days)} days past due"
 
 
+def grace_days(store: Store) -> int:
+    """The store's grace days (`arlens config grace-days`, default 0): an item counts as past due
+    for the worklist, the call sheets and dunning when it is more than this many days past its
+    due date; aging stays on the due date. For the pages' captions."""
+    return store.grace_days()
+
+
+def grace_in_force(store: Store, grace: int | None) -> int:
+    """`grace` when given (0 or more), else the store setting."""
+    if grace is None:
+        return store.grace_days()
+    if int(grace) < 0:
+        raise ValueError(f"grace days are 0 or more, not {grace}")
+    return int(grace)
+
+
 def worklist(
     store: Store,
     as_of: dt.date,
     filters: dict | None = None,
     risk_scores: dict[str, float] | None = None,
     edges: Sequence[int] = DEFAULT_EDGES,
+    grace_days: int | None = None,
 ) -> pd.DataFrame:
     """Past-due customers in the order collecting is worth most, each with its call sheet: the
     sentence (`summary`, on the aging buckets `edges`), the two largest past-due invoices and the
-    promises."""
+    promises. Past due here is more than `grace_days` past the due date (None: the store
+    setting); days past due, buckets and priority still count from the due date."""
     risk_scores = risk_scores or {}
     frame = _run(
         store,
@@ -704,6 +666,7 @@ def worklist(
             edges=_edges(edges),
             risk_customers=list(risk_scores),
             risk_scores=[float(v) for v in risk_scores.values()],
+            grace_days=grace_in_force(store, grace_days),
         ),
     )
     frame.insert(

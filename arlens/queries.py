@@ -21,7 +21,11 @@ class Query:
 
     @property
     def parameters(self) -> list[str]:
-        return sorted(set(re.findall(r"\$([a-z_][a-z0-9_]*)", self.sql)))
+        return parameters_of(self.sql)
+
+
+def parameters_of(sql_text: str) -> list[str]:
+    return sorted(set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql_text)))
 
 
 @cache
@@ -44,3 +48,16 @@ def load(domain: str) -> dict[str, Query]:
 
 def sql(domain: str, name: str) -> str:
     return load(domain)[name].sql
+
+
+# The sources every metric reads, each with a reporting-currency twin in macros.sql.
+TRANSLATED_SOURCES = ("open_documents", "unapplied_items", "open_at_month_ends", "month_end_open",
+                      "invoiced")  # fmt: skip
+_SOURCE_CALL = re.compile(r"\b(" + "|".join(TRANSLATED_SOURCES) + r")\(")
+
+
+def in_reporting_currency(sql_text: str) -> str:
+    """The same query with every amount in the reporting currency: each source macro call becomes
+    its twin, `open_documents(x)` → `open_documents_in($reporting, $rate_on, x)`. The metric's own
+    SQL stays the one definition; only where its rows come from changes."""
+    return _SOURCE_CALL.sub(r"\1_in($reporting, $rate_on, ", sql_text)

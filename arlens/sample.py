@@ -172,7 +172,23 @@ def generate(
                 append(name, table)
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
         append("financials.csv", _financials(rng, cal, credit_sales))
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    rows["fx_rates.csv"] = _fx_rates(rng, cal, out / "fx_rates.csv")
     return rows
+
+
+def _fx_rates(rng, cal, path) -> int:
+    """ECB-style reference rates, `Date, USD, GBP`, units per euro on each weekday, drifting
+    around the sample's fixed rates (USD_RATE); the euro itself has no column. Returns rows."""
+    days = np.arange(cal.month_start[0], cal.end + 1)
+    days = days[(days + 3) % 7 < 5]  # day 0 (1 Jan 1970) was a Thursday: Monday to Friday
+    usd_per_eur = USD_RATE[1] * np.exp(np.cumsum(rng.normal(0, 0.004, len(days))))
+    gbp_per_eur = USD_RATE[1] / USD_RATE[2] * np.exp(np.cumsum(rng.normal(0, 0.003, len(days))))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("Date,USD,GBP\n")
+        for day, usd, gbp in zip(days, usd_per_eur, gbp_per_eur, strict=True):
+            f.write(f"{np.datetime64(int(day), 'D')},{usd:.4f},{gbp:.5f}\n")
+    return len(days)
 
 
 def _calendar(end_date, years):

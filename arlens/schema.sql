@@ -220,6 +220,21 @@ CREATE TABLE IF NOT EXISTS month_end_scope (
     from_month_end DATE NOT NULL
 );
 
+-- (added in version 10) Derived: the payment schedules that apply (invoice_instalments whose
+-- amounts add up to their invoice's amount, or whose shares add up to 1; invoices and debit memos
+-- only), one row per instalment in due-date order with its part of the invoice (a share rounded
+-- to the cent, the last instalment taking what the others leave) and the parts due before it.
+-- open_documents splits an open invoice into its instalments from this; an import re-derives the
+-- invoices whose instalments or amount it loaded.
+CREATE TABLE IF NOT EXISTS instalment_parts (
+    invoice_id    VARCHAR NOT NULL,
+    instalment    INTEGER NOT NULL,       -- 1 is due first
+    due_date      DATE NOT NULL,
+    amount        DECIMAL(18,2) NOT NULL,  -- this instalment's part of the invoice
+    amount_before DECIMAL(18,2) NOT NULL,  -- the parts of the instalments due before it
+    settled_on    DATE                    -- the invoice's settled_on (NULL while it is open)
+);
+
 -- One row: bumped by every import so that caches keyed on it see new data.
 CREATE TABLE IF NOT EXISTS store_meta (
     data_version   BIGINT NOT NULL,

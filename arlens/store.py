@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
@@ -46,6 +46,8 @@ MIGRATIONS = {
     8: ["schema", "rebuild_open_invoices"],
     # fx_rates, invoice_instalments, orders, credit_limits are new (nothing to fill).
     9: ["schema"],
+    # instalment_parts is new: the payment schedules that apply, derived from the instalments.
+    10: ["schema", ("derive", "rebuild_instalment_parts")],
 }
 
 

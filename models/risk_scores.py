@@ -72,7 +72,11 @@ def customer_risk_scores(store: Store, as_of: dt.date | None = None) -> dict[str
 
 
 def expected_collections(
-    store: Store, as_of: dt.date, weeks: int = 8, currency: str | None = None
+    store: Store,
+    as_of: dt.date,
+    weeks: int = 8,
+    currency: str | None = None,
+    reporting: str | None = None,
 ) -> pd.DataFrame:
     """Open amounts by the week (Monday) of their expected payment date, for `weeks` weeks from
     `as_of`, per currency; from the stored scores (an empty frame when there are none, or when
@@ -80,7 +84,8 @@ def expected_collections(
     columns = ["week_start", "currency", "expected_amount", "invoices"]
     if not _usable_at(store, as_of):
         return pd.DataFrame(columns=columns)
-    params = {"as_of": _date(as_of), "weeks": int(weeks), "currency": currency}
+    params = {"as_of": _date(as_of), "weeks": int(weeks), "currency": currency,
+              "reporting": reporting}  # fmt: skip
     frame = store.df(_sql("expected_collections"), params)
     frame["week_start"] = pd.to_datetime(frame["week_start"]).dt.date
     return frame[columns]

@@ -54,8 +54,9 @@ IMPORTANCE_SAMPLE = 5_000
 BACKTEST_DATES = 3  # past month-ends the cash forecast is replayed at
 FORECAST_WEEKS = 8
 NOTES = [
-    "Credit limits are a current snapshot (no history is kept): credit_utilisation of past "
-    "invoices divides their open balance then by today's limit.",
+    "credit_utilisation divides an invoice's open balance the day before its invoice date by the "
+    "credit limit in force then (the credit_limits history); without a history row, by the "
+    "customer's current credit_limit.",
     "Every other feature of an invoice uses only rows dated before its invoice date, except the "
     "invoice's own dispute status (see dispute_status).",
     "The shipped scorer was chosen by rolling-origin validation inside the training window; the "

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from arlens.metrics import UNAPPLIED, bucket_labels, roll_rate_matrix
@@ -76,6 +77,10 @@ if rows:
     customer = found.iloc[rows[0]]
     st.subheader(f"Open invoices of {customer['name']}")
     invoices = query("customer_open_invoices", as_of=day, customer_id=customer["customer_id"])
+    invoices["invoice_id"] = [  # one row per open instalment of a payment schedule
+        i if pd.isna(n) else f"{i} · instalment {int(n)}"
+        for i, n in zip(invoices["invoice_id"], invoices["instalment"], strict=True)
+    ]
     shown = table(invoices, {
         "invoice_id": ("Invoice", "text"), "doc_type": ("Type", "text"),
         "currency": ("Currency", "text"), "invoice_date": ("Invoice date", "date"),

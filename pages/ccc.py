@@ -6,15 +6,16 @@ import streamlit as st
 from arlens.metrics import DEFAULT_WINDOW_DAYS as N
 from ui import charts
 from ui.data import query, require_data
-from ui.filters import as_of, currency
+from ui.filters import as_of, currency, reporting
 from ui.format import days, table
 
 st.title("Cash conversion cycle")
 require_data()
 day, cur = as_of(), currency()
+per_currency = None if reporting() else cur
 on = f"{day.day} {day:%b %Y}"
 
-ccc = query("cash_conversion_cycle", currency=cur, as_of=day)
+ccc = query("cash_conversion_cycle", currency=per_currency, as_of=day, reporting=reporting())
 if ccc is None or ccc.empty:
     st.info(
         f"No financial period ends on or before {on}. The cash conversion cycle needs a monthly "
@@ -57,7 +58,8 @@ if complete.empty:
     st.stop()
 last = complete.iloc[-1]
 end = f"{last.period_end.day} {last.period_end:%B %Y}"
-standard = query("kpis", as_of=last.period_end.date(), filters={"currency": cur} if cur else {})
+same_view = {"reporting_currency": reporting()} if reporting() else {"currency": cur} if cur else {}
+standard = query("kpis", as_of=last.period_end.date(), filters=same_view)
 standard = standard.iloc[0].dso if standard is not None and len(standard) else None
 st.caption(
     f"The financial period ending {end}, the latest on or before {on}. DIO and DPO come from the "

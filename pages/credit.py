@@ -1,9 +1,11 @@
-"""Credit limits: whose orders to hold and why, who is over their limit, whose limit is stale,
-who has none — and what if a limit changed."""
+"""Credit limits: whose orders to hold and why, who is over their limit (alone or as a group),
+which open orders would take a customer over it, whose limit is stale, who has none — and what if
+a limit changed."""
 
 import pandas as pd
 import streamlit as st
 
+from arlens import credit as credit_text
 from arlens.metrics import CURRENCY_SYMBOLS, HoldRule
 from ui import charts
 from ui.data import query, require_data, stop_if_empty
@@ -15,6 +17,8 @@ require_data()
 day, cur, where = as_of(), currency(), filters()
 code = f" ({cur})" if cur else ""
 symbol = CURRENCY_SYMBOLS.get(cur or "", f"{cur} " if cur else "")
+reporting = where.get("reporting_currency")
+grace = query("credit_settings")["grace_days"]
 
 default = HoldRule()
 with st.expander("Hold rule", expanded=False):
@@ -26,7 +30,7 @@ with st.expander("Hold rule", expanded=False):
         broken_promises=int(c[3].number_input("Broken promises (90 days)", 1, 1000, default.broken_promises, key="hold_broken_promises")),
         utilisation=c[4].number_input("Utilisation above (%)", 0, 10_000, round(default.utilisation * 100), step=10, key="hold_utilisation") / 100,
     )  # fmt: skip
-    st.caption(rule.describe(cur))
+    st.caption(rule.describe(cur, grace))
 
 review = query("credit_review", as_of=day, filters=where, rule=rule)
 stop_if_empty(review, "customers with a limit or an open balance")
@@ -39,13 +43,14 @@ cols = st.columns(5)
 cols[0].metric("Customers reviewed", f"{len(review):,}", border=True)
 cols[1].metric("With a limit", f"{len(limited):,}", border=True)
 cols[2].metric("Over limit", f"{int(review['over_limit'].sum()):,}", border=True,
-               help="Exposure (open AR) strictly greater than the credit limit")  # fmt: skip
+               help="Exposure (open AR + open orders) strictly greater than the credit limit")  # fmt: skip
 cols[3].metric("Stale reviews", f"{int(review['stale_review'].sum()):,}", border=True,
                help="Customers with a limit not reviewed in the 24 months before the as-of date, or never")  # fmt: skip
 cols[4].metric("Hold candidates", f"{len(holds):,} ({len(holds) / len(review):.0%})", border=True,
-               help=rule.describe(cur))  # fmt: skip
+               help=rule.describe(cur, grace))  # fmt: skip
 if limited.empty:
     st.info("No credit limits yet: import customers with a credit_limit column.")
+st.caption(credit_text.basis_sentence(review, day, grace, reporting))
 
 
 WORDS = {
@@ -53,9 +58,21 @@ WORDS = {
     "credit_limit_reviewed_on": "never",
     "days_since_last_payment": "no payment",
 }
-NUMBER_FORMATS = {"exposure": f"{symbol}%,.0f", "at_risk": f"{symbol}%,.0f", "past_due": f"{symbol}%,.0f",
-                  "credit_limit": f"{symbol}%,.0f", "utilisation": "%,.0f%%", "max_days_past_due": "%,d",
-                  "days_since_last_payment": "%,d"}  # fmt: skip
+MONEY = (
+    "exposure",
+    "at_risk",
+    "past_due",
+    "credit_limit",
+    "open_ar",
+    "open_orders",
+    "pool_exposure",
+    "group_exposure",
+    "amount",
+    "exposure_before",
+    "over_by",
+)
+NUMBER_FORMATS = {**{c: f"{symbol}%,.0f" for c in MONEY}, "utilisation": "%,.0f%%", "max_days_past_due": "%,d",
+                  "days_since_last_payment": "%,d", "members": "%,d"}  # fmt: skip
 
 
 def table(frame: pd.DataFrame, columns: dict[str, str], key: str, **config) -> None:
@@ -64,7 +81,7 @@ def table(frame: pd.DataFrame, columns: dict[str, str], key: str, **config) -> N
     out, formats = pd.DataFrame(index=frame.index), {}
     for column, label in columns.items():
         values = frame[column] * 100 if column == "utilisation" else frame[column]
-        if column == "credit_limit_reviewed_on":
+        if column in ("credit_limit_reviewed_on", "order_date"):
             out[label] = ["never" if pd.isna(v) else f"{v:%d %b %Y}" for v in values]
         elif values.notna().all():
             out[label] = values
@@ -91,7 +108,8 @@ if holds.empty:
     st.caption("No customer meets the hold rule on this date.")
 else:
     table(holds, {"name": "Customer", "customer_id": "Id", "hold_reasons": "Why", "at_risk": f"At risk{code}",
-                  "exposure": f"Exposure{code}", "credit_limit": "Limit", "utilisation": "Utilisation",
+                  "exposure": f"Exposure{code}", "open_orders": f"Open orders{code}", "credit_limit": "Limit",
+                  "utilisation": "Utilisation",
                   "max_days_past_due": "Oldest (days)", "broken_promises_90d": "Broken promises (90 days)",
                   "risk_rating": "Risk rating"}, "holds", Why=st.column_config.TextColumn(width="large"))  # fmt: skip
 
@@ -122,8 +140,50 @@ over = review[review["over_limit"]].sort_values("utilisation", ascending=False)
 if over.empty:
     st.caption("No customer is over its limit on this date.")
 else:
-    table(over, {"name": "Customer", "customer_id": "Id", "exposure": f"Exposure{code}", "credit_limit": "Limit",
-                 "utilisation": "Utilisation", "days_since_last_payment": "Days since last payment"}, "over_limit")  # fmt: skip
+    table(over.assign(checked=credit_text.checked_against(over)),
+          {"name": "Customer", "customer_id": "Id", "open_ar": f"Open AR{code}", "open_orders": f"Open orders{code}",
+           "exposure": f"Exposure{code}", "checked": "Limit of", "pool_exposure": f"Exposure under the limit{code}",
+           "credit_limit": "Limit", "utilisation": "Utilisation", "days_since_last_payment": "Days since last payment"},
+          "over_limit")  # fmt: skip
+
+st.subheader("Orders over the limit", help="Each open order after the open AR and the orders dated before it (Odoo's credit-limit warning)")  # fmt: skip
+warnings = query("order_warnings", as_of=day, filters=where)
+if warnings.empty:
+    st.caption(credit_text.no_order_warnings(review))
+else:
+    table(warnings, {"name": "Customer", "customer_id": "Id", "order_id": "Order", "order_date": "Order date",
+                     "amount": f"Amount{code}", "exposure_before": f"Exposure before it{code}",
+                     "credit_limit": "Limit", "over_by": f"Over by{code}"}, "order_warnings")  # fmt: skip
+
+st.subheader("Customer groups", help=credit_text.GROUP_RULE)
+groups = query("credit_groups", as_of=day, filters=where, rule=rule)
+groups = groups[groups["members"] > 1]
+if groups.empty:
+    st.caption(
+        "No customer groups: customers with a parent_id roll up to their top parent once imported."
+    )
+else:
+    table(groups, {"name": "Group", "group_id": "Id", "members": "Members", "group_exposure": f"Group exposure{code}",
+                   "credit_limit": "Limit", "pool_exposure": f"Exposure under the limit{code}",
+                   "utilisation": "Utilisation", "hold_summary": "Hold"}, "groups")  # fmt: skip
+    if not reporting and groups["members_in_other_currencies"].sum():
+        st.caption(credit_text.other_currency_members(groups))
+    pick_group = st.selectbox("Members of", range(len(groups)), key="credit_group",
+                              format_func=lambda i: f"{groups['name'].iloc[i]} · {groups['group_id'].iloc[i]}")  # fmt: skip
+    members = query(
+        "credit_review",
+        as_of=day,
+        filters=where,
+        rule=rule,
+        group=groups["group_id"].iloc[pick_group],
+    )
+    table(members.assign(checked=credit_text.checked_against(members)),
+          {"name": "Customer", "customer_id": "Id", "exposure": f"Exposure{code}", "checked": "Limit of",
+           "credit_limit": "Limit", "utilisation": "Utilisation", "hold_reasons": "Why"}, "group_members")  # fmt: skip
+if reporting:
+    missing = query("untranslated_items", as_of=day, reporting=reporting, filters=where)
+    if not missing.empty:
+        st.caption(credit_text.untranslated_sentence(missing, reporting, day))
 
 st.subheader("No limit set")
 if unlimited.empty:

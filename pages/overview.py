@@ -8,7 +8,7 @@ from arlens.metrics import DEFAULT_WINDOW_DAYS as N
 from arlens.metrics import bucket_labels
 from ui import charts
 from ui.data import query, require_data, risk_query, stop_if_empty
-from ui.filters import as_of, filters
+from ui.filters import as_of, filters, reporting
 from ui.format import change, days, money, percent, table
 
 st.title("Overview")
@@ -72,7 +72,9 @@ row[1].metric("Best possible DSO", days(now.best_possible_dso), delta("best_poss
               delta_color="inverse", border=True, help=f"Current (not past due) AR ÷ the same credit sales × {N}")  # fmt: skip
 row[2].metric("ADD (days delinquent)", days(now["add"]), delta("add"), delta_color="inverse",
               border=True, help="DSO − best possible DSO")  # fmt: skip
-ccc = query("cash_conversion_cycle", currency=cur, as_of=day)
+ccc = query(
+    "cash_conversion_cycle", currency=None if reporting() else cur, as_of=day, reporting=reporting()
+)
 complete = ccc.dropna(subset=["ccc"]) if ccc is not None else None
 if complete is not None and len(complete):
     last = complete.iloc[-1]
@@ -152,7 +154,15 @@ elif scored["as_of"] != day:  # older scores would count invoices paid since; ne
         f"{day.isoformat()}` scores this date)."
     )
 else:
-    forecast = same_currency(risk_query("expected_collections", as_of=day, weeks=8, currency=cur))
+    forecast = same_currency(
+        risk_query(
+            "expected_collections",
+            as_of=day,
+            weeks=8,
+            currency=None if reporting() else cur,
+            reporting=reporting(),
+        )
+    )
     scores_date = f"{scored['as_of'].day} {scored['as_of']:%b %Y}"
     if forecast is None or not (forecast["expected_amount"].fillna(0) > 0).any():
         st.caption(f"No open invoice in the risk scores as of {scores_date} is expected to be paid in the 8 weeks after this date.")  # fmt: skip
@@ -163,10 +173,12 @@ else:
             f"Open amounts by the week (from Monday) of their expected payment date, from the risk "
             f"scores as of {scores_date}; items more than 120 days past due are left out."
         )
-    checked = risk_query("forecast_backtest", currency=cur)
+    checked = None if reporting() else risk_query("forecast_backtest", currency=cur)
     st.caption(
         checked["text"]
         if checked
+        else "The forecast is back-tested per currency: pick one in the sidebar to see how it fared."
+        if reporting()
         else "The forecast has not been back-tested for this currency yet: retrain the "
         "late-payment model (`arlens train`) with a few months of history after its cut-off."
     )

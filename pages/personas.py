@@ -6,10 +6,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from arlens import currencies
 from arlens.store import Store
 from models import personas
 from ui.data import data_version, db_path, require_data, results_stamp, stop_if_empty
-from ui.filters import as_of, currency, filters
+from ui.filters import as_of, currency, filters, reporting
 from ui.format import money, percent, table
 
 COLOURS = {personas.PROMPT: "#1a9850", personas.ON_TIME: "#91cf60", personas.STRETCHER: "#2b6cb0",
@@ -24,6 +25,7 @@ DOTS = {
     personas.DETERIORATING: "red",
     personas.NEW: "gray",
 }  # the cards' markdown colours
+MONEY = ["open_ar", "past_due"]  # what the reporting view translates
 LABELS = {feature: label for feature, (label, _) in personas.FEATURE_LABELS.items()}
 
 
@@ -52,6 +54,10 @@ if computed is None:
     st.info(f"No personas as of {day:%d %B %Y}: {problem[:1].upper()}{problem[1:]}.")
     st.stop()
 everyone, moves, history, quality = computed
+if reporting():  # every customer, its money translated (personas are fitted per customer)
+    where.pop("reporting_currency")
+    with Store.open(db_path(), read_only=True) as store:
+        everyone = currencies.translate(store, everyone, day, reporting(), MONEY)
 shown = personas.apply_filters(everyone, where)
 stop_if_empty(shown, "customers with invoices")
 shown = shown.assign(

@@ -7,12 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from arlens import currencies
 from arlens.store import Store, StoreError
 from models import risk, risk_report
 from models.risk_eval import METRIC_NAMES
 from ui import charts
 from ui.data import db_path, open_for_import, require_data
-from ui.filters import as_of, currency
+from ui.filters import as_of, currency, reporting
 from ui.format import money, percent, table
 
 COLOURS = {"trees": "#2b6cb0", "trees_small": "#63b3ed", "logistic": "#d97706",
@@ -30,8 +31,13 @@ with Store.open(db_path(), read_only=True) as store:
     except risk.ModelError as error:
         card, problem = None, str(error)
     info = risk.scores_info(store)
-    ranked = risk.ranked_invoices(store, cur, limit=500, as_of=day) if info else None
-    spread = risk.score_distribution(store, cur, as_of=day) if info else None
+    per_currency = None if reporting() else cur
+    ranked = risk.ranked_invoices(store, per_currency, limit=500, as_of=day) if info else None
+    spread = risk.score_distribution(store, per_currency, as_of=day) if info else None
+    if reporting() and ranked is not None and not ranked.empty:  # one ranking in one currency
+        ranked = currencies.translate(store, ranked, day, reporting(),
+                                      ["open_amount", "amount_at_risk_of_late_payment"])  # fmt: skip
+        ranked = ranked.sort_values("amount_at_risk_of_late_payment", ascending=False)
 
 
 def run(cutoff=None, grace_days=None, train: bool = True) -> None:

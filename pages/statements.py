@@ -115,6 +115,7 @@ if table.empty:
 count = len(run.notices)
 st.caption(f"{policy.name}: {count:,} notices proposed, {len(run.skipped):,} customers skipped. "
            "Every customer with past due (the sidebar's other filters do not apply).")  # fmt: skip
+st.caption(f"Past due: more than {run.grace_days} grace days after the due date; the levels count days from the due date." if run.grace_days else "Past due: any day after the due date (no grace days: `arlens config grace-days N` sets some).")  # fmt: skip
 tables.show(table, key="dunning_table", labels=docs.PROPOSAL_LABELS, money=[], days=["oldest_days"],
             column_config={"reason": st.column_config.TextColumn("Reason", width="large")})  # fmt: skip
 left, right, _ = st.columns([1.4, 1.4, 3])

@@ -19,8 +19,12 @@ work = query(
 )
 stop_if_empty(work, "past-due customers")
 work = with_dunning(work, day)
+grace = query("grace_days")
 st.caption(f"{len(work):,} customers with past due on {day:%d %B %Y}, most valuable to collect first "
-           "(Σ open amount × days past due).")  # fmt: skip
+           "(Σ open amount × days past due). "
+           + (f"Past due: more than {grace} grace days after the due date (days still count from it)."
+              if grace else "No grace days: past due from the day after the due date "
+              "(`arlens config grace-days N` sets some)."))  # fmt: skip
 
 
 def plural(n, noun: str) -> str:

@@ -43,7 +43,7 @@ def sample_db(tmp_path_factory) -> Path:
     """The bundled sample data imported once per test session (what `make run` builds)."""
     path = tmp_path_factory.mktemp("sample") / "arlens.duckdb"
     with Store.open(path) as s:
-        for table in ["customers", "invoices", "payments", "financials", "activities"]:
+        for table in ["customers", "invoices", "payments", "financials", "activities", "fx_rates"]:
             import_file(s, REPO / "sample_data" / f"{table}.csv", table)
     return path
 

@@ -47,11 +47,11 @@ class Ledger(dict):
 
 
 def load_ledger(store) -> Ledger:
-    """The four input tables of a store, as read by `SELECT *`."""
+    """The input tables of a store, as read by `SELECT *` (payment schedules included)."""
     return Ledger(
         {
             table: store.df(f"SELECT * FROM {table}")
-            for table in ("customers", "invoices", "payments", "activities")
+            for table in ("customers", "invoices", "payments", "activities", "invoice_instalments")
         }
     )
 
@@ -173,6 +173,7 @@ class _Book:
         self.promises = act[act["kind"] == "promise"].reset_index(drop=True)
 
         self.settlements = self._settle()
+        self.parts = _instalment_parts(ledger.get("invoice_instalments"), self.docs)
         # The same settlements as arrays keyed by the position of their invoice in `docs`, so
         # that "settled by D" is one bincount (the benchmarks run this at a million rows).
         position = pd.Series(np.arange(len(self.docs)), index=self.docs["invoice_id"].to_numpy())
@@ -252,6 +253,67 @@ class _Book:
         ].reset_index(drop=True)
 
 
+def _half_up_cents(value: Fraction) -> int:
+    """Cents rounded half away from zero (as DuckDB rounds a decimal)."""
+    sign = -1 if value < 0 else 1
+    return sign * int(abs(value) + Fraction(1, 2))
+
+
+def _instalment_parts(instalments, docs: pd.DataFrame) -> pd.DataFrame:
+    """Payment schedules as parts of their invoices (README "Payment schedules"): instalments in
+    due-date order, each its amount or its share of the invoice rounded to the cent, the last
+    taking what the others leave; a schedule applies when its amounts add up to the invoice or
+    its shares to 1 (within 0.000001), every row given the same way, on an invoice or debit memo.
+    Columns: invoice_id, instalment, part_due, part, before (cents)."""
+    columns = ["invoice_id", "instalment", "part_due", "part", "before"]
+    if instalments is None or len(instalments) == 0:
+        return pd.DataFrame(columns=columns)
+    amounts = docs.set_index("invoice_id")["amount"]
+    rows = []
+    frame = instalments.assign(due=_dates(instalments["due_date"]))
+    for invoice_id, schedule in frame.sort_values("due").groupby("invoice_id", sort=False):
+        if invoice_id not in amounts.index:
+            continue  # a credit memo, or not in the store
+        total = int(amounts[invoice_id])
+        given = [None if pd.isna(v) else Fraction(str(v)) * 100 for v in schedule["amount"]]
+        shares = [None if pd.isna(v) else Fraction(str(v)) for v in schedule["share"]]
+        if all(g is not None and g > 0 for g in given):
+            if sum(given) != total:
+                continue
+            raw = [int(g) for g in given]
+        elif all(g is None and s is not None and s > 0 for g, s in zip(given, shares, strict=True)):
+            if abs(sum(shares) - 1) > Fraction(1, 1000000):
+                continue
+            raw = [_half_up_cents(s * total) for s in shares]
+        else:
+            continue
+        before = 0
+        for n, (due, cents) in enumerate(zip(schedule["due"], raw, strict=True), start=1):
+            part = total - before if n == len(raw) else cents
+            rows.append((invoice_id, n, due, part, before))
+            before += part
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _split(docs: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+    """Open invoices with a schedule become their open instalments: what was settled (amount −
+    open) pays the instalments in due-date order; each keeps its own due date."""
+    whole = docs[~docs["invoice_id"].isin(parts["invoice_id"])].assign(instalment=np.nan)
+    split = docs.merge(parts, on="invoice_id", how="inner")
+    if split.empty:
+        return whole
+    settled = split["amount"] - split["open"]
+    paid = np.minimum(split["part"], np.maximum(settled - split["before"], 0))
+    split = split.assign(
+        due_date=split["part_due"], amount=split["part"], open=split["part"] - paid
+    ).drop(columns=["part_due", "part", "before"])
+    split = split[split["open"] != 0]
+    out = pd.concat([whole, split[whole.columns]], ignore_index=True)
+    out["amount"] = out["amount"].astype("int64")
+    out["open"] = out["open"].astype("int64")
+    return out
+
+
 def _book(ledger: Mapping) -> _Book:
     if isinstance(ledger, _Book):
         return ledger
@@ -311,13 +373,17 @@ def _settled_by_doc(book: _Book, day: pd.Timestamp) -> np.ndarray:
     return np.rint(settled).astype("int64")
 
 
-def _open_docs(book: _Book, day, filters=None) -> pd.DataFrame:
-    """Invoices and debit memos dated <= day with their open amount (cents) at day, open > 0."""
+def _open_docs(book: _Book, day, filters=None, instalments: bool = True) -> pd.DataFrame:
+    """Invoices and debit memos dated <= day with their open amount (cents) at day, open > 0;
+    with `instalments`, an invoice with a payment schedule as its open instalments (month-end
+    balances, the trend and roll rates keep invoices whole)."""
     day = _ts(day)
     docs = book.docs[book.docs["invoice_date"] <= day]
     docs = _keep(docs, book, filters).copy()
     docs["open"] = docs["amount"].to_numpy() - _settled_by_doc(book, day)[docs.index.to_numpy()]
     docs = docs[docs["open"] != 0].copy()
+    if instalments:
+        docs = _split(docs, book.parts)
     docs["days_past_due"] = (day - docs["due_date"]).dt.days.astype("int64")
     docs["days_outstanding"] = (day - docs["invoice_date"]).dt.days.astype("int64")
     return docs
@@ -570,7 +636,7 @@ def trend(ledger, start, end, basis="due", edges=DEFAULT_EDGES, filters=None) ->
     labels = bucket_labels(basis, edges)
     records = []
     for month_end in _month_ends(start, end):
-        docs = _open_docs(book, month_end, filters)
+        docs = _open_docs(book, month_end, filters, instalments=False)
         if docs.empty:
             continue
         docs["bucket"] = _bucket(
@@ -601,7 +667,7 @@ def roll_rates(ledger, as_of, months=1, edges=DEFAULT_EDGES, filters=None) -> pd
     moved, opened = [], []
     for k in range(1, months + 1):
         earlier, later = ends[k], ends[k - 1]
-        before = _open_docs(book, earlier, filters)
+        before = _open_docs(book, earlier, filters, instalments=False)
         before = before[before["open"] > 0]
         before = pd.DataFrame(
             {
@@ -612,7 +678,7 @@ def roll_rates(ledger, as_of, months=1, edges=DEFAULT_EDGES, filters=None) -> pd
             }
         )
         opened.append(before)
-        after = _open_docs(book, later, filters)
+        after = _open_docs(book, later, filters, instalments=False)
         after = pd.DataFrame(
             {
                 "invoice_id": after["invoice_id"],
@@ -848,8 +914,12 @@ def worklist(ledger, as_of, filters=None, edges=DEFAULT_EDGES) -> pd.DataFrame:
     first_days = [1] + [edge + 1 for edge in edges]
     late["bucket"] = _bucket(late["days_past_due"], "due", edges)
     in_bucket = late.groupby([*keys, "bucket"], dropna=False)["open"].sum()
-    # The two largest past-due items: open amount descending, then invoice_id ascending.
-    ranked = late.sort_values(
+    # The two largest past-due invoices (one due in instalments once: its past-due instalments
+    # together, due since the oldest): open amount descending, then invoice_id ascending.
+    named = late.groupby([*keys, "invoice_id"], dropna=False, as_index=False).agg(
+        open=("open", "sum"), due_date=("due_date", "min")
+    )
+    ranked = named.sort_values(
         [*keys, "open", "invoice_id"], ascending=[True, True, False, True], kind="mergesort"
     )
     ranked["n"] = ranked.groupby(keys, dropna=False).cumcount()

@@ -174,7 +174,7 @@ def test_every_format_setting_is_accepted(tmp_path):
         tmp_path,
         '[format]\ndate = "%d.%m.%Y"\ndecimal = ","\ndelimiter = ";"\nencoding = "cp1252"\n'
         'sheet = "Jan"\nheader_row = 3\nskip_rows = 0\ncurrency = "EUR"\n'
-        "two_digit_year_pivot = 50\nexport_date = 2026-03-31\n",
+        'two_digit_year_pivot = 50\nexport_date = 2026-03-31\nquoted_per = "USD"\n',
     )
     assert set(mapping.options) == set(FORMAT_KEYS)
 

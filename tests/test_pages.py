@@ -258,3 +258,17 @@ def test_tables_read_as_sentences_with_money_and_dates():
     assert config["customer_id"]["pinned"] and config["name"]["pinned"]
     assert not config["open_ar"].get("pinned")
     assert list(tables.for_download(frame).columns)[:3] == ["Customer ID", "Customer", "Open AR"]
+
+
+@pytest.mark.parametrize("db_kind", STORES)
+def test_suggested_limits_show_current_suggested_and_why(monkeypatch, request, db_kind):
+    """Suggested limits: current and suggested limit, difference, stale flag and the reasoning."""
+    at = run_page(monkeypatch, request.getfixturevalue(f"{db_kind}_db"), "pages/limits.py")
+    check_app(at)
+    table = next(d.value for d in at.dataframe if "suggested_limit" in d.value)
+    assert {"credit_limit", "suggested_limit", "difference", "stale", "reasoning"} <= set(table)
+    assert len(table) and table["reasoning"].str.contains(r" / 30 = ", regex=False).any()
+    assert "limits_csv" in {b.key for b in at.get("download_button")}
+    if db_kind == "minimal":  # no terms, no limits: terms from the due dates, every one new
+        assert table["reasoning"].str.contains("from due dates", regex=False).all()
+        assert table["credit_limit"].isna().all()

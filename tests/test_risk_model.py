@@ -281,7 +281,8 @@ def test_on_the_sample_the_shipped_model_beats_the_historical_rate(trained):
     assert report["train"]["labels_as_of"] == report["cutoff"]  # training saw no later outcome
     card = json.loads((trained["models"] / risk_persist.CARD_FILE).read_text())
     assert card["data_version"] == report["data_version"] and card["cutoff"] == report["cutoff"]
-    assert {"numeric", "categorical"} == set(card["features"]) and "snapshot" in card["notes"][0]
+    assert {"numeric", "categorical"} == set(card["features"])
+    assert "in force then" in card["notes"][0]  # utilisation by the limit of the invoice's day
     assert (
         card["curves"]["calibration"][report["shipped"]]["observed"] and card["feature_importance"]
     )

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.data import query
+from arlens import currencies as currencies_of_store
+from ui.data import cached, query
 
 ALL = "All"
+ALL_IN = "All currencies in"
 RETURN_TO = "page"
 DIMENSIONS = [("segment", "Segment"), ("country", "Country"), ("salesperson", "Salesperson")]
 
@@ -46,18 +48,27 @@ def sidebar_filters() -> None:
     currencies = values.get("currency", [])
     main = query("main_currency")
     wanted = _from_url("currency")
+    # Several currencies and a reporting currency: one total first, each currency a click away.
+    reporting = cached(currencies_of_store.reporting_currency) if len(currencies) > 1 else None
+    everything = f"{ALL_IN} {reporting}" if reporting else None
+    options = [*([everything] if everything else []), *currencies]
     currency = None
-    if currencies:  # no selectbox offering "None" when no document carries a currency
+    if options:  # no selectbox offering "None" when no document carries a currency
         currency = st.sidebar.selectbox(
             "Currency",
-            currencies,
-            index=currencies.index(wanted)
-            if wanted in currencies
-            else (currencies.index(main) if main in currencies else 0),
+            options,
+            index=options.index(wanted)
+            if wanted in options
+            else (0 if everything else options.index(main) if main in options else 0),
             key="currency",
-            help="Amounts are never added across currencies.",
+            help="Amounts are never added across currencies without a stated conversion: "
+            f"{everything or 'a reporting currency'} translates each at the closing rate on or "
+            "before the as-of date.",
         )
-    filters = {"currency": currency} if currency else {}
+    if currency and currency == everything:
+        filters = {"reporting_currency": reporting}
+    else:
+        filters = {"currency": currency} if currency else {}
     if currency:
         st.query_params["currency"] = currency
     for key, label in DIMENSIONS:
@@ -73,6 +84,11 @@ def sidebar_filters() -> None:
             del st.query_params[key]
     st.session_state["as_of_date"] = as_of
     st.session_state["filters"] = filters
+    if "reporting_currency" in filters:
+        missing = cached(currencies_of_store.untranslated, as_of=as_of, reporting=reporting)
+        line = currencies_of_store.untranslated_sentence(missing, reporting, as_of)
+        if line:
+            st.warning(line, icon=":material/currency_exchange:")
 
 
 def _frame_ran() -> None:
@@ -101,8 +117,16 @@ def filters() -> dict:
 
 
 def currency() -> str | None:
+    """The currency the page's amounts are in: the one chosen, or the reporting currency."""
     _frame_ran()
-    return st.session_state["filters"].get("currency")
+    chosen = st.session_state["filters"]
+    return chosen.get("currency") or chosen.get("reporting_currency")
+
+
+def reporting() -> str | None:
+    """The reporting currency when the page shows every currency translated into it."""
+    _frame_ran()
+    return st.session_state["filters"].get("reporting_currency")
 
 
 def return_to_page() -> None:

@@ -9,6 +9,7 @@ PAGES = [
     ("pages/worklist.py", "Collections worklist", ":material/call:", "Receivables"),
     ("pages/statements.py", "Statements & dunning", ":material/mail:", "Receivables"),
     ("pages/credit.py", "Credit limits", ":material/credit_score:", "Risk"),
+    ("pages/limits.py", "Suggested limits", ":material/tune:", "Risk"),
     ("pages/bad_debt.py", "Bad-debt exposure", ":material/warning:", "Risk"),
     ("pages/risk.py", "Late-payment risk", ":material/trending_up:", "Risk"),
     ("pages/personas.py", "Customer personas", ":material/groups:", "Risk"),

@@ -289,7 +289,8 @@ def _summary(run, out: Path, recorded: int, args) -> None:
 
     levels = Counter(n.level.level for n in run.notices)
     skips = Counter(s.kind for s in run.skipped)
-    print(f"dunning run as of {run.as_of} ({run.policy.name}): {len(run.notices):,} notices"
+    grace = f", past due after {run.grace_days} grace days" if run.grace_days else ""
+    print(f"dunning run as of {run.as_of} ({run.policy.name}{grace}): {len(run.notices):,} notices"
           + "".join(f", level {k}: {v:,}" for k, v in sorted(levels.items())))  # fmt: skip
     if skips:
         print(

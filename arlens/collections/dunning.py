@@ -8,7 +8,9 @@ kind `dunning` with its level and letter, so the next run starts from there. The
 so far is its latest notice dated after its oldest past-due item fell due (older notices were
 about something since paid). Customers with a past-due invoice in dispute, an unexpired promise
 to pay or a dunning block are skipped with the reason, as is one that had a notice on D already:
-running twice on a day proposes nothing new.
+running twice on a day proposes nothing new. An item counts as past due when it is more than the
+store's grace days past its due date (`arlens config grace-days`, default 0); the policy's
+day thresholds still count from the due date.
 """
 
 from __future__ import annotations
@@ -297,6 +299,7 @@ class Run:
     policy: Policy
     notices: list[Notice] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    grace_days: int = 0  # items count as past due when more than this many days past due
 
     def table(self) -> pd.DataFrame:
         """One row per past-due customer: the proposed level, or why nothing is sent."""
@@ -327,15 +330,22 @@ RUN_COLUMNS = ["customer_id", "name", "proposed_level", "level_name", "previous_
                "reason"]  # fmt: skip
 
 
-def propose(store: Store, as_of: dt.date, policy: Policy | None = None) -> Run:
-    """The notices due at `as_of` by `policy` (default: the shipped one), and who is skipped."""
+def propose(
+    store: Store, as_of: dt.date, policy: Policy | None = None, grace_days: int | None = None
+) -> Run:
+    """The notices due at `as_of` by `policy` (default: the shipped one), and who is skipped.
+    Only items more than `grace_days` past their due date count as past due (None: the store
+    setting, `arlens config grace-days`, default 0); the policy's thresholds still count the days
+    from the due date."""
     policy = policy or load_policy()
-    state = _state(store, as_of)
+    grace = metrics.grace_in_force(store, grace_days)
+    state = _state(store, as_of, grace)
     if not state:
-        return Run(as_of, policy)
-    sheets = {(r.customer_id, r.currency): r for r in metrics.worklist(store, as_of).itertuples()}
+        return Run(as_of, policy, grace_days=grace)
+    work = metrics.worklist(store, as_of, grace_days=grace)
+    sheets = {(r.customer_id, r.currency): r for r in work.itertuples()}
     people = customers(store, list(state))
-    run = Run(as_of, policy)
+    run = Run(as_of, policy, grace_days=grace)
     for customer_id, rows in state.items():
         customer = people[customer_id]
         sheet = [sheets.get((customer_id, r["currency"])) for r in rows]
@@ -344,9 +354,9 @@ def propose(store: Store, as_of: dt.date, policy: Policy | None = None) -> Run:
     return run
 
 
-def _state(store: Store, as_of: dt.date) -> dict[str, list[dict]]:
+def _state(store: Store, as_of: dt.date, grace: int) -> dict[str, list[dict]]:
     query = queries.load("dunning")["state"]
-    cursor = store.con.execute(query.sql, {"as_of": as_of})
+    cursor = store.con.execute(query.sql, {"as_of": as_of, "grace_days": grace})
     columns = [c[0] for c in cursor.description]
     state: dict[str, list[dict]] = {}
     for row in cursor.fetchall():
@@ -447,10 +457,10 @@ def history(
     return store.df(queries.sql("dunning", "history"), {"customer": customer_id, "as_of": as_of})
 
 
-def last_notices(store: Store, as_of: dt.date) -> pd.DataFrame:
+def last_notices(store: Store, as_of: dt.date, grace_days: int | None = None) -> pd.DataFrame:
     """Each past-due customer's level so far and its date (for the worklist): customer_id,
-    dunning_level, last_notice_date."""
-    state = _state(store, as_of)
+    dunning_level, last_notice_date. `grace_days` as in `propose`."""
+    state = _state(store, as_of, metrics.grace_in_force(store, grace_days))
     rows = [(c, int(r[0]["last_level"]), r[0]["last_notice_date"]) for c, r in state.items()]
     return pd.DataFrame(rows, columns=["customer_id", "dunning_level", "last_notice_date"])
 
@@ -465,9 +475,15 @@ def _rate(rate: Decimal) -> str:
     return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
-def notice_for(store: Store, customer_id: str, as_of: dt.date, policy: Policy | None = None):
+def notice_for(
+    store: Store,
+    customer_id: str,
+    as_of: dt.date,
+    policy: Policy | None = None,
+    grace_days: int | None = None,
+):
     """One customer's decision at `as_of` (a page's "letter for this customer"): its Notice, the
     Skip saying why none is due, or None when it has nothing past due."""
-    run = propose(store, as_of, policy)
+    run = propose(store, as_of, policy, grace_days)
     found = [d for d in [*run.notices, *run.skipped] if d.customer.customer_id == customer_id]
     return found[0] if found else None

@@ -313,7 +313,9 @@ def _open_item_lines(items: list[dict], currency: str) -> list[Line]:
                 item["document_date"],
                 kind,
                 item["document_id"],
-                KIND_NAMES.get(kind, kind),
+                f"Instalment {item['instalment']}"
+                if item.get("instalment")
+                else KIND_NAMES.get(kind, kind),
                 item["open_amount"],
                 balance,
                 item["due_date"],

@@ -240,6 +240,8 @@ def typed_items(column: str, kind: str, marks: dict, dates: dict) -> list[str]:
             f"THEN replace(rtrim({text}, '%'), ',', '') END"
         )
         value = f"TRY_CAST({digits} AS DECIMAL(24,12))"
+        if column == "portion_percent":  # a percentage with or without its sign: 50 = 50% = half
+            return [f"{value} / 100 AS {ident(column)}"]
         return [
             f"CASE WHEN {raw} LIKE '%\\%' ESCAPE '\\' THEN {value} / 100 ELSE {value} END "
             f"AS {ident(column)}"
@@ -333,6 +335,31 @@ def table_checks(spec: TableSpec, negative_is_credit: bool = False) -> list[str]
                 "refunds the method refund'",
             )
         )
+    if target == "invoice_instalments":
+        checks += [
+            problem(
+                "t.amount <= 0",
+                "amount",
+                "'an instalment of zero or less (instalments are parts of an invoice or debit "
+                "memo; a credit is not paid in instalments)'",
+            ),
+            problem(
+                "t.share <= 0 OR t.share > 1",
+                "share",
+                "'a share is a fraction of the invoice from 0 to 1 (0.5 or 50%); for a "
+                "percentage column such as 50, map it to portion_percent'",
+            ),
+            problem(
+                "t.portion_percent <= 0 OR t.portion_percent > 1",
+                "portion_percent",
+                "'a portion is a percentage of the invoice above 0 and at most 100'",
+            ),
+            problem(
+                "t.amount IS NULL AND t.share IS NULL AND t.portion_percent IS NULL",
+                "amount",
+                "'neither an amount nor a share of the invoice'",
+            ),
+        ]
     if target in ("payments", "activities"):
         checks.append(
             problem(

@@ -33,6 +33,7 @@ def begin(store: Store) -> None:
         "CREATE OR REPLACE TEMP TABLE _month_end_from (customer_id VARCHAR, from_date DATE)"
     )
     store.execute("DELETE FROM month_end_scope")
+    store.execute("CREATE OR REPLACE TEMP TABLE _scope_instalments (invoice_id VARCHAR)")
 
 
 def note_stored_links(store: Store, target: str, keys: str) -> None:
@@ -48,6 +49,11 @@ def note_stored_links(store: Store, target: str, keys: str) -> None:
             "UNION ALL SELECT applies_to FROM _stored WHERE applies_to IS NOT NULL"
         )
         store.execute("INSERT INTO _month_end_from SELECT customer_id, invoice_date FROM _stored")
+    elif target == "invoice_instalments":
+        # A schedule's parts follow from its instalments and its invoice's amount.
+        store.execute(
+            "INSERT INTO _scope_instalments SELECT invoice_id FROM _checked WHERE len(_problems) = 0"
+        )
     elif target == "payments":
         store.execute(f"INSERT INTO _scope_payments SELECT key FROM ({keys}) k(key)")
         store.execute(
@@ -116,6 +122,7 @@ def derive_touched(store: Store, target: str) -> None:
     deleted = queries.sql("derive", "clear_applications") + " RETURNING *"
     store.con.register("_old_applications", store.con.sql(deleted).to_arrow_table())
     _derive(store)
+    _instalment_parts(store, target)
     # Month-end balances change from the earliest application that changed, and from the
     # invoice date of an invoice whose own row this import loaded (before and after).
     store.execute(queries.sql("derive", "month_end_from_applications"))
@@ -148,6 +155,21 @@ def rebuild_derived(store: Store) -> None:
     store.execute(queries.sql("derive", "new_applications"))
     _derive(store)
     _month_end_balances(store, whole=True)
+    store.execute("DELETE FROM instalment_parts")
+    store.execute(queries.sql("derive", "rebuild_instalment_parts"))
+
+
+def _instalment_parts(store: Store, target: str) -> None:
+    """The schedules of the invoices whose instalments (noted at load) or amount this import
+    loaded are derived again: their parts depend on nothing else."""
+    if target == "invoices":
+        store.execute(
+            "INSERT INTO _scope_instalments SELECT DISTINCT invoice_id FROM invoice_instalments "
+            "WHERE invoice_id IN (SELECT key FROM _imported_keys)"
+        )
+    if store.value("SELECT count(*) FROM _scope_instalments"):
+        store.execute(queries.sql("derive", "clear_instalment_parts"))
+        store.execute(queries.sql("derive", "insert_instalment_parts"))
 
 
 def rebuild_open_invoices(store: Store) -> None:
@@ -168,6 +190,7 @@ def _derive(store: Store) -> None:
         "insert_applications",
         "settled_dates",
         "mark_settled",
+        "mark_instalments_settled",
         "clear_open_invoices",
         "insert_open_invoices",
         "clear_partial_applications",

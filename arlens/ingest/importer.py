@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from arlens import queries
-from arlens.ingest import columns, derive, values
+from arlens.ingest import columns, derive, rates, values
 from arlens.ingest.columns import ACTIVITY_KINDS
 from arlens.ingest.columns import ident as _ident
 from arlens.ingest.mapping import (
@@ -124,6 +124,9 @@ def import_file(
         raise ImportFailed(str(error).replace(str(path), shown)) from None
     except OSError as error:
         raise ImportFailed(f"{shown}: cannot read: {error.strerror or error}") from None
+    if spec.target == "fx_rates":  # ECB-style `Date, USD, GBP, …`: one source per currency
+        per = str(mapping.options.get("quoted_per", "EUR"))
+        sources = [part for source in sources for part in rates.split_wide(source, per)]
     for source in sources:
         source.name = source.name.replace(str(path), shown, 1)
 
@@ -574,6 +577,8 @@ class _Import:
             )
             if "base_currency" not in chosen:
                 self.notes.append(f"each rate is taken as the value of one unit in {base}")
+        if spec.target == "invoice_instalments" and "portion_percent" in chosen:
+            select["share"] = "coalesce(g.share, g.portion_percent)"  # typed as a share
         if spec.target in ("payments", "activities") and "invoice_id" in present:
             select["customer_id"] = "coalesce(g.customer_id, i.customer_id)"
             joins = "LEFT JOIN invoices i ON i.invoice_id = g.invoice_id"
@@ -607,6 +612,14 @@ class _Import:
         conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
         loaded_keys = f"SELECT {_ident(spec.key)} FROM _checked WHERE len(_problems) = 0"
         derive.note_stored_links(store, spec.target, loaded_keys)
+        if spec.target == "invoice_instalments":
+            # A file's rows for an invoice are its whole schedule: instalments stored before
+            # (other due dates) go, unless this import loaded them (an earlier sheet).
+            store.execute(
+                "DELETE FROM invoice_instalments WHERE invoice_id IN (SELECT invoice_id FROM "
+                f"_checked WHERE len(_problems) = 0) AND instalment_key NOT IN ({loaded_keys}) "
+                "AND instalment_key NOT IN (SELECT key FROM _imported_keys)"
+            )
         store.execute(
             f"INSERT INTO {target} ({', '.join(_ident(c) for c in names)}) "
             f"SELECT {', '.join(select[c] for c in names)} "
@@ -620,6 +633,8 @@ class _Import:
         derive.note_file_links(store, link if link in present else None)
         if spec.target == "invoices":
             self._invoice_notes(chosen)
+        if spec.target in ("invoices", "invoice_instalments"):
+            self.notes += instalment_notes(store, spec.target)
         if spec.target == "customers" or (spec.target == "invoices" and "country" in chosen):
             self.touched_customers = True
         if spec.target == "invoices" and "country" in chosen:
@@ -743,6 +758,45 @@ class _Import:
         fill_currencies(store)
         derive.derive_touched(store, self.spec.target)
         return stubs
+
+
+def instalment_notes(store: Store, table: str) -> list[str]:
+    """What the user should know of the payment schedules an import touched (the instalments it
+    loaded, or those of the invoices it loaded): the ones that do not apply, and why."""
+    found: dict[str, list[tuple]] = {}
+    for row in store.rows(queries.sql("derive", "instalment_problems"), {"table": table}):
+        found.setdefault(row[1], []).append(row)
+
+    def listed(rows, detail=lambda r: r[0]) -> str:
+        more = f" and {len(rows) - 3:,} more" if len(rows) > 3 else ""
+        return ", ".join(detail(r) for r in rows[:3]) + more
+
+    def sums(r) -> str:
+        invoice_id, _, amount, amount_total, share_total, _ = r
+        given = (
+            f"instalments {amount_total:,.2f}"
+            if amount_total is not None
+            else f"shares {share_total.normalize():f}"
+        )
+        return f"{invoice_id} ({given}, invoice {amount:,.2f})"
+
+    reasons = {
+        "missing": "the invoice is not in the store (kept: its schedule applies once it is imported)",
+        "credit": "it is a credit memo (kept but not used: only invoices and debit memos are due "
+        "in instalments)",
+        "mixed": "some are amounts and some shares (not used: the invoice stays due on its own "
+        "due date; give every instalment one way)",
+        "sum": "they do not add up to the invoice (not used: the invoice stays due on its own due "
+        "date until its instalments add up to its amount, or their shares to 100%)",
+    }
+    notes = []
+    for key, why in reasons.items():
+        rows = found.get(key)
+        if rows:
+            n = len(rows)
+            detail = listed(rows, sums) if key == "sum" else listed(rows)
+            notes.append(f"instalments of {n:,} invoice{'' if n == 1 else 's'}: {why}: {detail}")
+    return notes
 
 
 def fill_currencies(store: Store) -> None:

@@ -168,7 +168,10 @@ TABLES["invoice_instalments"] = TableSpec(
         "due_date": DATE,
         "amount": AMOUNT,
         "share": NUMBER,
+        # ERPNext's invoice_portion: a percentage (50 and 50% are both half), stored as `share`
+        "portion_percent": NUMBER,
     },
+    helper_columns=("portion_percent",),
     natural_key=("invoice_id", "due_date"),
 )
 TABLES["orders"] = TableSpec(
@@ -271,6 +274,7 @@ FORMAT_KEYS = (
     "currency",
     "two_digit_year_pivot",
     "export_date",
+    "quoted_per",  # a wide rates file's quotes are per one unit of this currency (default EUR)
 )
 ALL_COLUMNS = sorted({column for spec in TABLES.values() for column in spec.columns})
 

@@ -503,3 +503,40 @@ TABLE_SYNONYMS: dict[str, dict[str, list[str]]] = {
     # An activity's `document` is the letter or email it sent (a dunning notice), not its invoice.
     "activities": {"invoice_id": [name for name in SYNONYMS["invoice_id"] if name != "document"]},
 }
+
+# Exchange rates. "On rate_date one `currency` is worth `rate` `base_currency`". An ECB SDMX
+# export (`CURRENCY, CURRENCY_DENOM, TIME_PERIOD, OBS_VALUE`) quotes `OBS_VALUE` units of CURRENCY
+# per one CURRENCY_DENOM, so CURRENCY_DENOM is the currency and CURRENCY the base; listed first so
+# that a file with both takes them that way round.
+TABLE_SYNONYMS["fx_rates"] = {
+    "rate_date": ["ratedate", "date", "timeperiod", "exchangeratedate", "effectivedate",
+                  "validfrom", "gultigab", "day", "asof", "asofdate"],
+    "currency": ["currencydenom", "currency", "fromcurrency", "sourcecurrency", "currencycode",
+                 "fromcurr", "fcurr"],
+    "base_currency": ["basecurrency", "tocurrency", "targetcurrency", "reportingcurrency",
+                      "quotecurrency", "tcurr", "currency"],
+    "rate": ["rate", "exchangerate", "fxrate", "closingrate", "obsvalue", "ukurs", "kurs",
+             "conversionrate", "midrate"],
+}  # fmt: skip
+
+# Payment schedules: one row per instalment of an invoice. ERPNext's "Payment Schedule" child table
+# (`parent`, `due_date`, `invoice_portion` in percent, `payment_amount`; its Report Builder labels
+# `Sales Invoice`, `Due Date`, `Invoice Portion`, `Payment Amount`), Odoo's receivable journal
+# items (`Journal Entry` / `move_name`, `Due Date` / `date_maturity`, `Amount in Currency`,
+# `Debit`), SAP FBL5N line items (`Document Number`, `Net due date`, `Amount in doc. curr.` or
+# `Amount in local currency`). What is still due of an instalment (`Outstanding`, `Residual`)
+# is left out: what is open follows from the payments. The portion is a percentage
+# (`portion_percent`: 50 and 50% are both half).
+TABLE_SYNONYMS["invoice_instalments"] = {
+    "invoice_id": ["parent", "salesinvoice", "invoiceid", "invoicenumber", "invoiceno", "invoice",
+                   "movename", "journalentry", "moveid", "move", "entry", "number",
+                   *SYNONYMS["invoice_id"]],
+    "due_date": ["duedate", "instalmentduedate", "installmentduedate", "datematurity",
+                 *SYNONYMS["due_date"]],
+    "amount": [*DOCUMENT_SIDE["amount"], "paymentamount", "instalmentamount",
+               "installmentamount", "amountcurrency", "amount", "debit", "value", "betrag",
+               *LOCAL_SIDE["amount"]],
+    "share": ["share", "instalmentshare", "installmentshare", "fraction"],
+    "portion_percent": ["portionpercent", "invoiceportion", "portion", "percentage", "percent",
+                        "invoiceportionpercent"],
+}  # fmt: skip

@@ -98,8 +98,9 @@ GROUP BY ALL
 ORDER BY month_end, currency, bucket_index
 
 -- name: customer_open_invoices
--- One customer's open invoices at $as_of, oldest due first (the Aging page's drill-down).
-SELECT d.invoice_id, d.doc_type, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, d.invoice_date,
+-- One customer's open invoices at $as_of, oldest due first (the Aging page's drill-down); an
+-- invoice due in instalments has a row per open instalment (`instalment`: its number).
+SELECT d.invoice_id, d.instalment, d.doc_type, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency, d.invoice_date,
        d.due_date, d.amount, d.open_amount, d.days_past_due
 FROM open_documents($as_of) d
 WHERE d.customer_id = $customer

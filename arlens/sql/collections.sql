@@ -4,6 +4,9 @@
 -- One row per (customer, currency) with past due at $as_of: the collector's sentence, the two
 -- largest past-due invoices, open and broken promises, and the priority Σ open amount × days past
 -- due (× the customer's risk score when one is given in $risk).
+-- Grace days: an item counts as past due here when its days past due (as_of − due date) are more
+-- than $grace_days (the store setting, default 0); its days, buckets and priority still count
+-- from the due date, as the Aging page does.
 -- The sentence (DESIGN.md §4): past-due buckets are the Aging page's ($edges, e.g. [30, 60, 90,
 -- 120]: 1-30, 31-60, 61-90, 91-120, 121+). The oldest bucket after 1-30 that holds at least 20%
 -- of the customer's past due or at least 1,000 in its currency gives `sentence_days` (its first
@@ -13,18 +16,36 @@
 WITH past_due_items AS (
     SELECT d.* FROM open_documents($as_of) d
     JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
-    WHERE d.days_past_due > 0 AND ($currency IS NULL OR d.currency = $currency)
+    WHERE d.days_past_due > $grace_days AND ($currency IS NULL OR d.currency = $currency)
 ),
-per_customer AS (
+past_due_invoices AS (
+    -- the invoices the call sheet names: one due in instalments once, with its past-due
+    -- instalments together and the due date of the oldest of them (macros.sql open_documents)
+    SELECT customer_id, currency, invoice_id, open_amount, due_date
+    FROM past_due_items WHERE instalment IS NULL
+    UNION ALL
+    SELECT customer_id, currency, invoice_id, sum(open_amount), min(due_date)
+    FROM past_due_items WHERE instalment IS NOT NULL
+    GROUP BY customer_id, currency, invoice_id
+),
+largest AS (
     SELECT customer_id, currency,
-           sum(open_amount) AS past_due,
-           max(days_past_due) AS max_days_past_due,
-           sum(open_amount * days_past_due) AS amount_days,
            list({'invoice_id': invoice_id, 'open_amount': open_amount, 'due_date': due_date}
                 ORDER BY open_amount DESC, invoice_id)[1:2] AS largest
-    FROM past_due_items
+    FROM past_due_invoices
     GROUP BY customer_id, currency
-    HAVING sum(open_amount) > 0
+),
+per_customer AS (
+    SELECT t.*, l.largest
+    FROM (
+        SELECT customer_id, currency,
+               sum(open_amount) AS past_due,
+               max(days_past_due) AS max_days_past_due,
+               sum(open_amount * days_past_due) AS amount_days
+        FROM past_due_items
+        GROUP BY customer_id, currency
+        HAVING sum(open_amount) > 0
+    ) t JOIN largest l USING (customer_id, currency)
 ),
 per_bucket AS (
     -- bucket 1 is 1-30, bucket k ≥ 2 starts the day after $edges[k - 1]

@@ -112,6 +112,13 @@ UPDATE invoices SET settled_on = s.settled_on
 FROM (SELECT * FROM _settled WHERE settled_on IS DISTINCT FROM was) s
 WHERE s.invoice_id = invoices.invoice_id
 
+-- name: mark_instalments_settled
+-- ... and to the instalment parts of those invoices (open_documents reads only the parts of
+-- invoices open at its date).
+UPDATE instalment_parts SET settled_on = s.settled_on
+FROM (SELECT * FROM _settled WHERE settled_on IS DISTINCT FROM was) s
+WHERE s.invoice_id = instalment_parts.invoice_id
+
 -- name: clear_open_invoices
 -- The scoped invoices leave the open invoices ...
 DELETE FROM open_invoices WHERE invoice_id IN (SELECT invoice_id FROM _scope_invoices)
@@ -306,3 +313,42 @@ INSERT INTO month_end_balances
 SELECT month_end, customer_id, currency, month_end_bucket(days_past_due), sum(open_amount)
 FROM open_at_month_ends($start, $through, scoped := $scoped)
 GROUP BY ALL
+
+-- name: instalment_problems
+-- The payment schedules an import touched that do not apply (macros.sql instalment_schedule_fits),
+-- as (invoice_id, problem, invoice amount, Σ amounts, Σ shares, instalments): the schedules of the
+-- instalments it loaded ($table = 'invoice_instalments') or of the invoices it loaded
+-- ('invoices'). problem: `missing` (no such invoice yet), `credit` (a credit memo), `mixed`
+-- (amounts and shares), `sum` (they do not add up to the invoice).
+WITH named AS (
+    SELECT DISTINCT invoice_id FROM invoice_instalments
+    WHERE ($table = 'invoice_instalments' AND instalment_key IN (SELECT key FROM _imported_keys))
+       OR ($table = 'invoices' AND invoice_id IN (SELECT key FROM _imported_keys))
+)
+SELECT p.invoice_id,
+       CASE WHEN i.invoice_id IS NULL THEN 'missing' WHEN i.amount <= 0 THEN 'credit'
+            WHEN NOT p.by_amount AND NOT p.by_share THEN 'mixed' ELSE 'sum' END AS problem,
+       i.amount, CASE WHEN p.by_amount THEN p.amount_total END,
+       CASE WHEN p.by_share THEN p.share_total END, p.instalments
+FROM instalment_plan() p LEFT JOIN invoices i USING (invoice_id)
+WHERE p.instalment = 1 AND p.invoice_id IN (SELECT invoice_id FROM named)
+  AND (i.invoice_id IS NULL OR NOT instalment_schedule_fits(p.by_amount, p.by_share,
+                                                           p.amount_total, p.share_total, i.amount))
+ORDER BY problem, p.invoice_id
+
+-- name: clear_instalment_parts
+-- The scoped invoices' instalment parts go (`_scope_instalments`: the invoices whose instalments
+-- or amount the import loaded) ...
+DELETE FROM instalment_parts WHERE invoice_id IN (SELECT invoice_id FROM _scope_instalments)
+
+-- name: insert_instalment_parts
+-- ... and come back from their schedules as they now are, when they apply (macros.sql
+-- schedule_parts).
+INSERT INTO instalment_parts
+SELECT * FROM schedule_parts() WHERE invoice_id IN (SELECT invoice_id FROM _scope_instalments)
+
+-- name: rebuild_instalment_parts
+-- Every schedule's parts (after `DELETE FROM instalment_parts` in a full rebuild; a migration),
+-- those of invoices that have none yet.
+INSERT INTO instalment_parts
+SELECT * FROM schedule_parts() WHERE invoice_id NOT IN (SELECT invoice_id FROM instalment_parts)

@@ -3,7 +3,9 @@
 -- "level N" in its outcome (how the sample and many exports write it), else 1.
 
 -- name: state
--- One row per (customer, currency) with past due at $as_of: the past due, the oldest past-due
+-- One row per (customer, currency) with past due at $as_of (an item is past due when it is more
+-- than $grace_days past its due date; its days past due still count from the due date, so the
+-- policy's thresholds and the letters read as the Aging page does): the past due, the oldest past-due
 -- item (due date, days past due, invoice), Σ open amount × days past due (for interest), the
 -- past-due invoices in open dispute (the invoice's dispute flag, or a dispute activity on it dated
 -- on or before $as_of), and the customer's latest notice that counts: dated after the oldest
@@ -13,7 +15,7 @@ WITH past_due AS (
     SELECT d.customer_id, coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
            d.invoice_id, d.due_date, d.open_amount, d.days_past_due
     FROM open_documents($as_of) d
-    WHERE d.days_past_due > 0
+    WHERE d.days_past_due > $grace_days
 ),
 dated_disputes AS (
     SELECT invoice_id, min(activity_date) AS disputed_on
@@ -52,7 +54,10 @@ latest AS (
     GROUP BY customer_id
 )
 SELECT c.customer_id, c.currency, c.past_due, c.oldest_due, c.oldest_days, c.oldest_invoice,
-       c.amount_days, coalesce(c.disputed, []) AS disputed,
+       c.amount_days,
+       -- each invoice once (one due in instalments is on a row per past-due instalment)
+       list_filter(coalesce(c.disputed, []), lambda v, i: list_position(c.disputed, v) = i)
+           AS disputed,
        coalesce(l.last_level, 0) AS last_level, l.last_notice_date
 FROM per_currency c
 LEFT JOIN latest l USING (customer_id)

@@ -17,8 +17,8 @@ customers_in AS (
 billed AS (
     SELECT DISTINCT currency FROM (
         SELECT coalesce(currency, (SELECT currency FROM home)) AS currency
-        FROM invoices
-        WHERE amount > 0 AND invoice_date <= $as_of
+        FROM invoiced()
+        WHERE invoice_date <= $as_of
           AND customer_id IN (SELECT customer_id FROM customers_in)
     )
     WHERE $currency IS NULL OR currency = $currency
@@ -49,8 +49,8 @@ sales AS (
     SELECT currency, invoice_date, sum(amount) AS amount
     FROM (
         SELECT coalesce(currency, (SELECT currency FROM home)) AS currency, invoice_date, amount
-        FROM invoices
-        WHERE amount > 0 AND invoice_date <= $as_of
+        FROM invoiced()
+        WHERE invoice_date <= $as_of
           AND invoice_date > date_trunc('month', $as_of::DATE) - INTERVAL 24 MONTH
           AND customer_id IN (SELECT customer_id FROM customers_in)
     )
@@ -126,8 +126,8 @@ ends AS (SELECT month_end FROM month_ends($start, $end)),
 billed AS (
     SELECT currency, min(invoice_date) AS first_day FROM (
         SELECT coalesce(currency, (SELECT currency FROM home)) AS currency, invoice_date
-        FROM invoices
-        WHERE amount > 0 AND invoice_date <= $end
+        FROM invoiced()
+        WHERE invoice_date <= $end
           AND customer_id IN (SELECT customer_id FROM customers_in)
     )
     WHERE $currency IS NULL OR currency = $currency
@@ -153,8 +153,8 @@ sales AS (
     SELECT currency, invoice_date, sum(amount) AS amount
     FROM (
         SELECT coalesce(currency, (SELECT currency FROM home)) AS currency, invoice_date, amount
-        FROM invoices
-        WHERE amount > 0 AND invoice_date <= $end
+        FROM invoiced()
+        WHERE invoice_date <= $end
           AND invoice_date > date_trunc('month', $start::DATE) - INTERVAL 24 MONTH
           AND customer_id IN (SELECT customer_id FROM customers_in)
     )
@@ -239,7 +239,7 @@ periods AS (
 ),
 shown AS (SELECT * FROM periods WHERE $as_of::DATE IS NULL OR period_end <= $as_of::DATE),
 docs AS (
-    SELECT invoice_date, amount FROM invoices
+    SELECT invoice_date, amount FROM invoiced()
     WHERE $currency IS NULL OR coalesce(currency, (SELECT currency FROM home)) = $currency
 ),
 first_invoice AS (SELECT min(invoice_date) AS first_day FROM docs),

@@ -16,12 +16,79 @@ CREATE OR REPLACE TEMP MACRO filtered_customers(segment, country, salesperson, c
       AND (salesperson IS NULL OR customers.salesperson = salesperson)
       AND (customer IS NULL OR customers.customer_id = customer);
 
+-- Payment schedules (invoice_instalments): each instalment's place in its invoice's schedule,
+-- from the instalments table alone. Instalments are taken in due-date order; each is given by
+-- `amount` (which wins when a row has both) or by `share` of the invoice's amount. `by_amount` /
+-- `by_share`: every row of the schedule is given that way (a schedule mixing the two does not
+-- apply); `amount_before` / `shares_before`: the earlier instalments' amounts or shares. The
+-- importer derives `instalment_parts` from it (derive.sql); the import notes use it too.
+CREATE OR REPLACE TEMP MACRO instalment_plan() AS TABLE
+    SELECT invoice_id, due_date, amount, share,
+           row_number() OVER ordered AS instalment,
+           count(*) OVER whole AS instalments,
+           bool_and(coalesce(amount > 0, false)) OVER whole AS by_amount,
+           bool_and(amount IS NULL AND coalesce(share > 0, false)) OVER whole AS by_share,
+           sum(amount) OVER whole AS amount_total,
+           sum(share) OVER whole AS share_total,
+           coalesce(sum(amount) OVER earlier, 0) AS amount_before,
+           coalesce(list(share) OVER earlier, []) AS shares_before
+    FROM invoice_instalments
+    WINDOW whole AS (PARTITION BY invoice_id),
+           ordered AS (PARTITION BY invoice_id ORDER BY due_date),
+           earlier AS (ordered ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);
+
+-- Whether a schedule applies to an invoice of `invoice_amount` (columns of instalment_plan): its
+-- amounts add up to it to the cent, or its shares to 1 (within 0.000001: thirds written
+-- 0.33333333); else the invoice stays due on its own due date (the import notes name it). Credit
+-- memos (amount ≤ 0) are never due in instalments.
+CREATE OR REPLACE TEMP MACRO instalment_schedule_fits(by_amount, by_share, amount_total,
+                                                      share_total, invoice_amount) AS
+    invoice_amount > 0 AND CASE WHEN by_amount THEN amount_total = invoice_amount
+                                WHEN by_share THEN abs(share_total - 1) <= 0.000001
+                                ELSE false END;
+
+-- What the instalments before one come to, for an invoice of `invoice_amount`: their amounts, or
+-- each of their shares of it rounded to the cent.
+CREATE OR REPLACE TEMP MACRO instalment_amount_before(by_amount, amount_before, shares_before,
+                                                      invoice_amount) AS
+    CASE WHEN by_amount THEN amount_before
+         ELSE coalesce(list_sum(list_transform(shares_before,
+                                               lambda s: round(s * invoice_amount, 2))), 0) END;
+
+-- The parts of the schedules that apply, as the importer keeps them in `instalment_parts`: one
+-- row per instalment in due-date order with its part of the invoice (its amount, or its share
+-- rounded to the cent; the last takes what the others leave, so the parts add up to the invoice
+-- exactly), the parts due before it, and the day the invoice was settled in full (NULL: open).
+CREATE OR REPLACE TEMP MACRO schedule_parts() AS TABLE
+    SELECT invoice_id, instalment, due_date,
+           (CASE WHEN instalment = instalments THEN invoice_amount - amount_before
+                 WHEN by_amount THEN amount
+                 ELSE round(share * invoice_amount, 2) END)::DECIMAL(18,2) AS amount,
+           amount_before::DECIMAL(18,2) AS amount_before, settled_on
+    FROM (
+        SELECT p.invoice_id, p.instalment::INTEGER AS instalment, p.instalments, p.due_date,
+               p.amount, p.share, p.by_amount, i.amount AS invoice_amount, i.settled_on,
+               instalment_amount_before(p.by_amount, p.amount_before, p.shares_before, i.amount)
+                   AS amount_before
+        FROM instalment_plan() p JOIN invoices i USING (invoice_id)
+        WHERE instalment_schedule_fits(p.by_amount, p.by_share, p.amount_total, p.share_total,
+                                       i.amount)
+    );
+
 -- Invoices and debit memos open at as_of: amount − settlements dated ≤ as_of. The candidates are
 -- those not settled in full by as_of: the ones still open (`open_invoices`, kept by the importer)
 -- and those settled after as_of (`settled_on`, the day applications settled it in full), so the
 -- settled history is never read. An open invoice with no application after as_of is open by
 -- amount − applied; the others (an earlier as_of) sum their partial applications up to as_of
 -- (`partial_applications`: an invoice still open at as_of has only those up to then).
+-- An invoice due in instalments (`instalment_parts`: the schedules that add up, kept by the
+-- importer) is one row per instalment still open: what was settled by as_of (amount − open
+-- amount) pays its instalments in due-date order, each instalment's open amount is its part less
+-- what that paid of it, and paid ones drop out. Such a row has the instalment's due date (so days
+-- past due and the bucket are the instalment's), its part as `amount`, and `instalment`, its
+-- number in the schedule (1 is due first); `instalment` is NULL for every other document. So an
+-- invoice_id can be on several rows: a query naming invoices aggregates them. Without
+-- instalments the left join finds nothing and costs next to nothing.
 CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
     WITH candidates AS (
         SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount,
@@ -43,12 +110,27 @@ CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
     ),
     opened AS (
         SELECT c.* EXCLUDE (applied),
-               c.amount - coalesce(c.applied, s.settled, 0) AS open_amount,
-               (as_of - c.due_date)::INTEGER AS days_past_due,
-               (as_of - c.invoice_date)::INTEGER AS days_outstanding
+               c.amount - coalesce(c.applied, s.settled, 0) AS open_amount
         FROM candidates c LEFT JOIN settled s USING (invoice_id)
+    ),
+    items AS (
+        SELECT o.invoice_id, o.customer_id, o.doc_type, o.currency, o.invoice_date,
+               coalesce(p.due_date, o.due_date) AS due_date, coalesce(p.amount, o.amount) AS amount,
+               CASE WHEN p.amount IS NULL THEN o.open_amount
+                    ELSE p.amount - least(p.amount, greatest(o.amount - o.open_amount
+                                                             - p.amount_before, 0)) END
+                   AS open_amount,
+               p.instalment
+        FROM opened o
+        LEFT JOIN (SELECT * FROM instalment_parts  -- of the invoices open at as_of only
+                   WHERE settled_on IS NULL OR settled_on > as_of) p USING (invoice_id)
+        WHERE o.open_amount <> 0
     )
-    SELECT * FROM opened WHERE open_amount <> 0;
+    SELECT invoice_id, customer_id, doc_type, currency, invoice_date, due_date, amount,
+           open_amount, (as_of - due_date)::INTEGER AS days_past_due,
+           (as_of - invoice_date)::INTEGER AS days_outstanding, instalment
+    FROM items
+    WHERE open_amount <> 0;
 
 -- Unapplied cash and unapplied credits at as_of, as negative items. Payments and credit memos
 -- settle on their own date, so what is unapplied of one dated ≤ as_of is fixed (table `unapplied`).
@@ -157,3 +239,52 @@ CREATE OR REPLACE TEMP MACRO fx_closing(as_of, reporting) AS TABLE
     SELECT currency, rate, rate_date, via
     FROM candidates
     QUALIFY row_number() OVER (PARTITION BY currency ORDER BY hops, rate_date DESC, via) = 1;
+
+-- The reporting-currency twins of the sources every metric reads (queries.in_reporting_currency
+-- swaps `open_documents(` for `open_documents_in($reporting, $rate_on, `, and so on): the same
+-- rows with currency = the reporting currency and each amount translated at the closing rate on
+-- or before rate_on (the page's as-of date, one rate for everything on the page) and rounded to
+-- the cent, as an ERP's foreign-currency valuation revalues each open item. Rows in a currency
+-- with no rate are left out here and listed by `untranslated_documents`.
+CREATE OR REPLACE TEMP MACRO open_documents_in(reporting, rate_on, as_of) AS TABLE
+    SELECT d.* REPLACE (reporting AS currency,
+                        round(d.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
+                        round(d.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    FROM open_documents(as_of) d
+    JOIN fx_closing(rate_on, reporting) r
+      ON r.currency = coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
+
+CREATE OR REPLACE TEMP MACRO unapplied_items_in(reporting, rate_on, as_of) AS TABLE
+    SELECT u.* REPLACE (reporting AS currency,
+                        round(u.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    FROM unapplied_items(as_of) u
+    JOIN fx_closing(rate_on, reporting) r
+      ON r.currency = coalesce(u.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
+
+CREATE OR REPLACE TEMP MACRO open_at_month_ends_in(reporting, rate_on, start_date, end_date) AS TABLE
+    SELECT o.* REPLACE (reporting AS currency,
+                        round(o.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
+                        round(o.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    FROM open_at_month_ends(start_date, end_date) o
+    JOIN fx_closing(rate_on, reporting) r
+      ON r.currency = coalesce(o.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
+
+-- Month-end balances are kept per customer, currency and bucket: each such balance is translated.
+CREATE OR REPLACE TEMP MACRO month_end_open_in(reporting, rate_on, start_date, end_date) AS TABLE
+    SELECT b.* REPLACE (reporting AS currency,
+                        round(b.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    FROM month_end_open(start_date, end_date) b
+    JOIN fx_closing(rate_on, reporting) r
+      ON r.currency = coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
+
+-- Credit sales: every invoice and debit memo (amount > 0) in its currency (home when it has none).
+CREATE OR REPLACE TEMP MACRO invoiced() AS TABLE
+    SELECT customer_id,
+           coalesce(currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
+           invoice_date, amount
+    FROM invoices
+    WHERE amount > 0;
+
+CREATE OR REPLACE TEMP MACRO invoiced_in(reporting, rate_on) AS TABLE
+    SELECT i.* REPLACE (reporting AS currency, round(i.amount * r.rate, 2)::DECIMAL(18,2) AS amount)
+    FROM invoiced() i JOIN fx_closing(rate_on, reporting) r USING (currency);

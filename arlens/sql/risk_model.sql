@@ -10,7 +10,8 @@
 -- (90-day half-life) days late and its trend; days to settle; share disputed); open balance,
 -- past due and past due over 30 days (invoices dated < d less applications dated < d); dispute,
 -- promise and collection activities dated < d; promises broken by d (promised date < d);
--- utilisation of the credit limit (a current snapshot: limits have no history; −1 without one).
+-- utilisation of the credit limit in force then (the credit_limits row with the latest
+-- effective_from < d, else customers.credit_limit, the current limit; −1 without one).
 -- Targets ($scope): 'all' = every invoice and debit memo; 'score' = the documents open at
 -- $as_of and not yet more than $grace_days past due, plus one typical next invoice per customer
 -- dated $as_of + 1 (column target = 'next'), whose score is the customer's risk score.
@@ -211,7 +212,9 @@ SELECT t.target, t.invoice_id, t.customer_id, t.invoice_date, t.due_date,
            AS past_due_share,
        -- −1: no credit limit on record (a plain invoice register has none)
        coalesce(round(round(coalesce(i.amounts, 0) - coalesce(o.paid, 0), 2)
-                      / NULLIF(cu.credit_limit::DOUBLE, 0), 6), -1) AS credit_utilisation,
+                      / NULLIF(CASE WHEN cl.customer_id IS NOT NULL THEN cl.credit_limit
+                                    ELSE cu.credit_limit END::DOUBLE, 0), 6), -1)
+           AS credit_utilisation,
        -- collectors' notes so far
        coalesce(n.disputes, 0) AS disputes_raised,
        coalesce(n.promises, 0) AS promises_made,
@@ -224,6 +227,8 @@ ASOF LEFT JOIN settled_so_far s ON s.customer_id = t.customer_id AND t.invoice_d
 ASOF LEFT JOIN noted_so_far n ON n.customer_id = t.customer_id AND t.invoice_date > n.day
 ASOF LEFT JOIN settled_medians sm ON sm.customer_id = t.customer_id AND t.invoice_date > sm.day
 ASOF LEFT JOIN paid_days p ON p.customer_id = t.customer_id AND t.invoice_date > p.day
+ASOF LEFT JOIN credit_limits cl
+    ON cl.customer_id = t.customer_id AND t.invoice_date > cl.effective_from
 LEFT JOIN first_invoice f ON f.customer_id = t.customer_id
 LEFT JOIN customers cu ON cu.customer_id = t.customer_id
 LEFT JOIN dated_disputes dd ON dd.invoice_id = t.invoice_id
@@ -362,20 +367,29 @@ SELECT customer_id, risk_score FROM customer_scores ORDER BY customer_id
 -- Open amounts by the calendar week (Monday) of their expected payment date, for the $weeks weeks
 -- from the one holding $as_of + 1, per currency ($currency NULL: every currency, apart). Items
 -- with no expected date (long past due) are left out; dates before the first week count in it.
+-- With $reporting, every currency in it at the closing rate on or before $as_of (a currency
+-- without a rate is left out, as on every translated page).
 WITH weeks AS (
     SELECT (date_trunc('week', $as_of::DATE + 1) + INTERVAL (7 * i) DAY)::DATE AS week_start
     FROM range($weeks) r(i)
 ),
-currencies AS (
-    SELECT DISTINCT currency FROM invoice_scores WHERE $currency IS NULL OR currency = $currency
+scored AS (
+    SELECT coalesce($reporting, s.currency) AS currency, s.expected_payment_date,
+           CASE WHEN $reporting IS NULL THEN s.open_amount
+                ELSE round(s.open_amount * r.rate, 2)::DECIMAL(18,2) END AS open_amount
+    FROM invoice_scores s
+    LEFT JOIN fx_closing($as_of, $reporting) r ON r.currency = s.currency
+    WHERE ($reporting IS NULL OR r.rate IS NOT NULL)
+      AND ($currency IS NULL OR s.currency = $currency)
 ),
+currencies AS (SELECT DISTINCT currency FROM scored),
 expected AS (
     SELECT currency,
            greatest(date_trunc('week', expected_payment_date),
                     date_trunc('week', $as_of::DATE + 1))::DATE AS week_start,
            sum(open_amount)::DOUBLE AS expected_amount, count(*) AS invoices
-    FROM invoice_scores
-    WHERE expected_payment_date IS NOT NULL AND ($currency IS NULL OR currency = $currency)
+    FROM scored
+    WHERE expected_payment_date IS NOT NULL
     GROUP BY ALL
 )
 SELECT w.week_start, c.currency, coalesce(e.expected_amount, 0) AS expected_amount,
@@ -411,7 +425,7 @@ ORDER BY bin
 WITH first_week AS (SELECT date_trunc('week', $as_of::DATE + 1)::DATE AS monday)
 SELECT coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
        date_trunc('week', a.applied_on)::DATE AS week_start, sum(a.amount)::DOUBLE AS collected
-FROM open_documents($as_of) d
+FROM (SELECT DISTINCT invoice_id, currency FROM open_documents($as_of)) d  -- instalments: once
 JOIN applications a ON a.invoice_id = d.invoice_id
 WHERE a.source_type <> 'write_off' AND a.applied_on > $as_of
   AND a.applied_on < (SELECT monday FROM first_week) + 7 * $weeks

@@ -73,19 +73,21 @@ ORDER BY customer_id, currency, entry_date, rank, document_id
 -- name: open_items
 -- Each customer's open items at $end: open invoices and debit memos (open_documents) with their
 -- amount, due date, days past due and due-date bucket on $edges (the Aging page's, 0 = Current),
--- then unapplied cash and credits (unapplied_items) as negative items in bucket -1. The
+-- then unapplied cash and credits (unapplied_items) as negative items in bucket -1. An invoice due
+-- in instalments is a row per open instalment (`instalment` its number, `amount` its part). The
 -- statement's aging summary sums them; its open-items variant lists them.
 WITH home AS (
     SELECT (SELECT value FROM settings WHERE key = 'home_currency') AS currency
 )
 SELECT d.customer_id, coalesce(d.currency, home.currency) AS currency, d.doc_type AS kind,
        d.invoice_id AS document_id, d.invoice_date AS document_date, d.due_date, d.amount,
-       d.open_amount, d.days_past_due, bucket_index(d.days_past_due, $edges, 'due') AS bucket_index
+       d.open_amount, d.days_past_due, bucket_index(d.days_past_due, $edges, 'due') AS bucket_index,
+       d.instalment
 FROM open_documents($end) d, home
 WHERE $customers IS NULL OR list_contains($customers, d.customer_id)
 UNION ALL
 SELECT u.customer_id, coalesce(u.currency, home.currency), u.item_type, u.document_id,
-       u.document_date, NULL, NULL, u.open_amount, NULL, -1
+       u.document_date, NULL, NULL, u.open_amount, NULL, -1, NULL
 FROM unapplied_items($end) u, home
 WHERE $customers IS NULL OR list_contains($customers, u.customer_id)
 ORDER BY customer_id, currency, bucket_index = -1, due_date, document_date, document_id
