@@ -42,6 +42,20 @@ def untranslated(store: Store, as_of: dt.date, reporting: str) -> pd.DataFrame:
     )
 
 
+def rates_sentence(used: pd.DataFrame, reporting: str, as_of: dt.date) -> str:
+    """The rates a translated page used, e.g. "In USD at the closing rates on or before 31 Oct
+    2026: 1 EUR = 1.1347 USD (30 Oct 2026); 1 GBP = 1.4353 USD (30 Oct 2026, through EUR)."."""
+    parts = [
+        f"1 {r.currency} = {r.rate:,.6g} {reporting} ({r.rate_date.day} {r.rate_date:%b %Y}"
+        + (f", through {r.via}" if isinstance(r.via, str) else "")
+        + ")"
+        for r in used.itertuples()
+        if r.currency != reporting and r.rate == r.rate
+    ]
+    head = f"In {reporting} at the closing rates on or before {as_of.day} {as_of:%b %Y}"
+    return f"{head}: {'; '.join(parts)}." if parts else f"{head}."
+
+
 def untranslated_sentence(frame: pd.DataFrame, reporting: str, as_of: dt.date) -> str | None:
     """One line naming what is not in the totals, e.g. "Not in the EUR totals: 3 open items in CHF
     (12,000.00 CHF): no CHF rate on or before 7 Dec 2026."."""

@@ -10,6 +10,7 @@ and appended to the open CSV files: memory stays bounded at 10M invoices and the
 arguments give byte-identical files. Amounts are whole cents until they are written.
 """
 
+import csv
 import datetime
 from contextlib import ExitStack
 from pathlib import Path
@@ -174,7 +175,55 @@ def generate(
         append("financials.csv", _financials(rng, cal, credit_sales))
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
     rows["fx_rates.csv"] = _fx_rates(rng, cal, out / "fx_rates.csv")
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3,)))
+    rows.update(_credit_files(rng, out, end_date))
     return rows
+
+
+APPROVERS = ["R. Okafor (credit manager)", "L. Berg (CFO)"]
+ORDER_STATUS = ["open", "shipped", "invoiced", "cancelled"]
+ORDER_STATUS_SHARE = [0.6, 0.25, 0.1, 0.05]
+
+
+def _credit_files(rng, out: Path, end_date) -> dict[str, int]:
+    """Sales orders not yet invoiced (a quarter of the customers, in the last 45 days) and the
+    credit limit history behind the customers' current limits (a third had a lower limit
+    before their last review), drawn from customers.csv as written."""
+    with open(out / "customers.csv", encoding="utf-8") as f:
+        customers = list(csv.DictReader(f))
+    orders, limits = [], []
+    for c in customers:
+        limit = float(c["credit_limit"]) if c["credit_limit"] else None
+        if rng.random() < 0.25:
+            for k in range(int(rng.integers(1, 4))):
+                day = end_date - datetime.timedelta(days=int(rng.integers(0, 45)))
+                base = limit or 20_000.0
+                amount = round(base * rng.uniform(0.03, 0.3), 2)
+                status = ORDER_STATUS[int(rng.choice(len(ORDER_STATUS), p=ORDER_STATUS_SHARE))]
+                orders.append([f"SO-{c['customer_id'][-6:]}-{k + 1}", c["customer_id"],
+                               day.isoformat(), f"{amount:.2f}", c["currency"], status])  # fmt: skip
+        reviewed = c["credit_limit_reviewed_on"]
+        if limit is None or not reviewed:
+            continue
+        approver = APPROVERS[int(limit >= 250_000)]
+        if rng.random() < 0.33:
+            earlier = datetime.date.fromisoformat(reviewed) - datetime.timedelta(
+                days=int(rng.integers(300, 900))
+            )
+            before = float(_round_up(limit * rng.choice([0.5, 0.6, 0.75])))
+            limits.append([c["customer_id"], earlier.isoformat(), f"{before:.2f}",
+                           earlier.isoformat(), APPROVERS[0]])  # fmt: skip
+        limits.append([c["customer_id"], reviewed, f"{limit:.2f}", reviewed, approver])
+    header = {
+        "orders.csv": "order_id,customer_id,order_date,amount,currency,status",
+        "credit_limits.csv": "customer_id,effective_from,credit_limit,reviewed_on,approved_by",
+    }
+    for name, body in (("orders.csv", orders), ("credit_limits.csv", limits)):
+        with open(out / name, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header[name].split(","))
+            writer.writerows(body)
+    return {"orders.csv": len(orders), "credit_limits.csv": len(limits)}
 
 
 def _fx_rates(rng, cal, path) -> int:

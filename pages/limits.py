@@ -58,9 +58,9 @@ columns = ["name", "customer_id", "currency", "credit_limit", "suggested_limit",
            "stale", "reviewed_on", "reasoning"]  # fmt: skip
 labels = {"credit_limit": "Current limit", "suggested_limit": "Suggested limit",
           "stale": "Review", "reviewed_on": "Last review", "reasoning": "Why"}  # fmt: skip
-st.caption(f"In each customer's currency, largest gap first (difference ÷ the larger of the two limits); "
+st.caption(f"In each customer's currency (column Currency), largest gap first (difference ÷ the larger of the two limits); "
            f"{len(table):,} customers.")  # fmt: skip
-tables.show(table, key="limits_table", currency=cur, labels=labels, columns=columns, decimals=0,
+tables.show(table, key="limits_table", currency=None, labels=labels, columns=columns, decimals=0,
             money=["credit_limit", "suggested_limit", "difference"], empty="No stale limits.",
             column_config={"reasoning": st.column_config.TextColumn("Why", width="large")})  # fmt: skip
 st.download_button("Download CSV", lambda: to_csv_bytes(tables.for_download(limits.drop(columns="factor"), labels)),

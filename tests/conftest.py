@@ -43,7 +43,8 @@ def sample_db(tmp_path_factory) -> Path:
     """The bundled sample data imported once per test session (what `make run` builds)."""
     path = tmp_path_factory.mktemp("sample") / "arlens.duckdb"
     with Store.open(path) as s:
-        for table in ["customers", "invoices", "payments", "financials", "activities", "fx_rates"]:
+        for table in ["customers", "invoices", "payments", "financials", "activities", "fx_rates",
+                      "orders", "credit_limits"]:  # fmt: skip
             import_file(s, REPO / "sample_data" / f"{table}.csv", table)
     return path
 

@@ -90,6 +90,8 @@ def test_closing_rates_direct_inverse_and_crossed(ledger):
     assert got["EUR"] == (0.85, "-")
     assert got["USD"] == (round(0.85 / 1.25, 10), "EUR")
     assert "CHF" not in got
+    said = currencies.rates_sentence(currencies.rates_used(ledger, D, "EUR"), "EUR", D)
+    assert "1 USD = 0.8 EUR (27 Mar 2026)" in said and "CHF" not in said
 
 
 def test_aging_in_the_reporting_currency(ledger):

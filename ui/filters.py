@@ -85,6 +85,8 @@ def sidebar_filters() -> None:
     st.session_state["as_of_date"] = as_of
     st.session_state["filters"] = filters
     if "reporting_currency" in filters:
+        used = cached(currencies_of_store.rates_used, as_of=as_of, reporting=reporting)
+        st.sidebar.caption(currencies_of_store.rates_sentence(used, reporting, as_of))
         missing = cached(currencies_of_store.untranslated, as_of=as_of, reporting=reporting)
         line = currencies_of_store.untranslated_sentence(missing, reporting, as_of)
         if line:
