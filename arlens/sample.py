@@ -198,7 +198,7 @@ def _credit_files(rng, out: Path, end_date) -> dict[str, int]:
             for k in range(int(rng.integers(1, 4))):
                 day = end_date - datetime.timedelta(days=int(rng.integers(0, 45)))
                 base = limit or 20_000.0
-                amount = round(base * rng.uniform(0.03, 0.3), 2)
+                amount = round(base * rng.uniform(0.02, 0.12), 2)
                 status = ORDER_STATUS[int(rng.choice(len(ORDER_STATUS), p=ORDER_STATUS_SHARE))]
                 orders.append([f"SO-{c['customer_id'][-6:]}-{k + 1}", c["customer_id"],
                                day.isoformat(), f"{amount:.2f}", c["currency"], status])  # fmt: skip

@@ -51,7 +51,15 @@ def load_ledger(store) -> Ledger:
     return Ledger(
         {
             table: store.df(f"SELECT * FROM {table}")
-            for table in ("customers", "invoices", "payments", "activities", "invoice_instalments")
+            for table in (
+                "customers",
+                "invoices",
+                "payments",
+                "activities",
+                "invoice_instalments",
+                "orders",
+                "credit_limits",
+            )  # fmt: skip
         }
     )
 
@@ -803,16 +811,37 @@ def credit_review(
     pay = book.payments[book.payments["payment_date"] <= day]
     last_paid = pay.groupby("customer_id")["payment_date"].max()
     cutoff = day - pd.DateOffset(months=24)
+    # Open orders (open or shipped, dated by D) count in exposure; the limit in force at D is the
+    # newest credit_limits row effective by D, else the customer's current one. Customers each
+    # under their own limit here (no parent pools: the ledgers compared give every one a limit).
+    orders = ledger.get("orders") if hasattr(ledger, "get") else None
+    ordered = {}
+    if orders is not None and len(orders):
+        live = orders[orders["status"].isin(["open", "shipped"])
+                      & (pd.to_datetime(orders["order_date"]) <= day)]  # fmt: skip
+        for o in live.itertuples():
+            ordered.setdefault((o.customer_id, o.currency), 0)
+            ordered[(o.customer_id, o.currency)] += int(round(float(o.amount) * 100))
+    history = ledger.get("credit_limits") if hasattr(ledger, "get") else None
+    in_force = {}
+    if history is not None and len(history):
+        dated = history[pd.to_datetime(history["effective_from"]) <= day]
+        for h in dated.sort_values("effective_from").itertuples():
+            in_force[h.customer_id] = h
     rows = []
     for cid in sorted(customers["customer_id"]):
-        c = book.customers.loc[cid]
+        c = book.customers.loc[cid].copy()
         limit = None if pd.isna(c["credit_limit"]) else int(c["credit_limit"])
+        if cid in in_force:
+            h = in_force[cid]
+            limit = None if pd.isna(h.credit_limit) else int(round(float(h.credit_limit) * 100))
+            c["reviewed_on"] = pd.NaT if pd.isna(h.reviewed_on) else _ts(h.reviewed_on)
         if limit is None and cid not in owing:
             continue
         mine = docs[docs["customer_id"] == cid]
         other = mine[mine["currency"] != c["currency"]]
         mine = mine[mine["currency"] == c["currency"]]
-        exposure = int(mine["open"].sum())
+        exposure = int(mine["open"].sum()) + ordered.get((cid, c["currency"]), 0)
         late_docs = mine[mine["days_past_due"] > 0]
         past_due = int(late_docs["open"].sum())
         very_late = int(mine.loc[mine["days_past_due"] > hold_days, "open"].sum())
