@@ -53,11 +53,13 @@ def sql(domain: str, name: str) -> str:
 # The sources every metric reads, each with a reporting-currency twin in macros.sql.
 TRANSLATED_SOURCES = ("open_documents", "unapplied_items", "open_at_month_ends", "month_end_open",
                       "invoiced")  # fmt: skip
-_SOURCE_CALL = re.compile(r"\b(" + "|".join(TRANSLATED_SOURCES) + r")\(")
+_SOURCE_CALL = re.compile(r"\b(" + "|".join(TRANSLATED_SOURCES) + r")\((\s*\))?")
 
 
 def in_reporting_currency(sql_text: str) -> str:
     """The same query with every amount in the reporting currency: each source macro call becomes
     its twin, `open_documents(x)` → `open_documents_in($reporting, $rate_on, x)`. The metric's own
     SQL stays the one definition; only where its rows come from changes."""
-    return _SOURCE_CALL.sub(r"\1_in($reporting, $rate_on, ", sql_text)
+    return _SOURCE_CALL.sub(
+        lambda m: f"{m[1]}_in($reporting, $rate_on" + (")" if m[2] else ", "), sql_text
+    )

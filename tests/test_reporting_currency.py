@@ -204,3 +204,14 @@ def test_pages_open_on_the_reporting_total(monkeypatch, tmp_path, write):
     at.run()
     open_ar = next(m for m in at.metric if m.label == "Open AR")
     assert open_ar.value == money(1250.0, "USD")
+
+
+def test_a_query_reads_the_translating_twins_of_its_sources():
+    from arlens import queries
+
+    sql = "FROM invoiced() i, open_documents(($as_of - 90)) d, unapplied_items($as_of) u"
+    assert queries.in_reporting_currency(sql) == (
+        "FROM invoiced_in($reporting, $rate_on) i, "
+        "open_documents_in($reporting, $rate_on, ($as_of - 90)) d, "
+        "unapplied_items_in($reporting, $rate_on, $as_of) u"
+    )
