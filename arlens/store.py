@@ -245,21 +245,24 @@ class Store:
         self.execute("UPDATE store_meta SET data_version = data_version + 1")
         return self.data_version()
 
+    def setting(self, key: str) -> str | None:
+        return self.value("SELECT value FROM settings WHERE key = ?", [key])
+
+    def _set(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO settings VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"k": key, "v": value},
+        )
+
     def home_currency(self) -> str | None:
         """What a document, payment or customer imported without a currency is in."""
-        return self.value("SELECT value FROM settings WHERE key = 'home_currency'")
+        return self.setting("home_currency")
 
     def set_home_currency(self, code: str) -> None:
         """Set (or change) the home currency; what took the old one by default takes the new."""
-        code = code.strip().upper()
-        if not re.fullmatch("[A-Z]{3}", code):
-            raise StoreError(f"{code!r} is not a currency code (use ISO codes such as USD, EUR)")
+        code = _currency_code(code)
         old = self.home_currency()
-        self.execute(
-            "INSERT INTO settings VALUES ('home_currency', $c) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            {"c": code},
-        )
+        self._set("home_currency", code)
         if old and old != code:
             for table in ("customers", "invoices", "payments"):
                 self.execute(
@@ -292,24 +295,12 @@ class Store:
         self.set_home_currency(common or "USD")
         return self.home_currency(), common is None
 
-    def setting(self, key: str) -> str | None:
-        return self.value("SELECT value FROM settings WHERE key = ?", [key])
-
-    def _set(self, key: str, value: str) -> None:
-        self.execute(
-            "INSERT INTO settings VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            {"k": key, "v": value},
-        )
-
     def reporting_currency(self) -> str | None:
         """What "all currencies in one" totals are translated to (None: not set, per currency)."""
         return self.setting("reporting_currency")
 
     def set_reporting_currency(self, code: str) -> None:
-        code = code.strip().upper()
-        if not re.fullmatch("[A-Z]{3}", code):
-            raise StoreError(f"{code!r} is not a currency code (use ISO codes such as USD, EUR)")
-        self._set("reporting_currency", code)
+        self._set("reporting_currency", _currency_code(code))
 
     def grace_days(self) -> int:
         """Days after the due date before an item counts as past due for holds, dunning and the
@@ -326,3 +317,11 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         tables = ["customers", "invoices", "payments", "applications", "financials", "activities"]
         return {t: int(self.value(f"SELECT count(*) FROM {t}")) for t in tables}
+
+
+def _currency_code(code: str) -> str:
+    """`eur ` → `EUR`; anything but three letters is refused in one line."""
+    code = code.strip().upper()
+    if not re.fullmatch("[A-Z]{3}", code):
+        raise StoreError(f"{code!r} is not a currency code (use ISO codes such as USD, EUR)")
+    return code

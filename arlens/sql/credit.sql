@@ -9,10 +9,7 @@
 --     …) and its group: the top of its parent chain. A parent_id naming no customer (or the
 --     customer itself) ends the chain; a chain that loops ends where it would repeat a customer,
 --     and the group of a loop is the smallest customer_id on the loop.
---   credit_limits_at(as_of, …): the limit in force at as_of: the credit_limits row with the latest
---     effective_from <= as_of (its credit_limit, NULL meaning "no limit from then", and its
---     reviewed_on); without such a row customers.credit_limit and credit_limit_reviewed_on (the
---     current limit); a proposed limit (the what-if) replaces either.
+--   credit_limits_at(as_of, …) (in macros.sql: suggested limits read it too): the limit in force.
 --   credit_pools(as_of, reporting, …): per customer the limit it is checked against: its own, else
 --     that of its nearest ancestor with one (the limit holder), else none. A holder's pool is
 --     itself and the customers it covers. Amounts of a customer are in its `currency`: the
@@ -48,32 +45,6 @@ CREATE OR REPLACE TEMP MACRO credit_tree() AS TABLE
     )
     SELECT w.customer_id, w.ancestor, w.depth, t.group_id
     FROM walk w JOIN tops t USING (customer_id);
-
-CREATE OR REPLACE TEMP MACRO credit_limits_at(as_of, limit_customers, limit_values) AS TABLE
-    WITH history AS (
-        SELECT customer_id, credit_limit, reviewed_on, effective_from
-        FROM credit_limits
-        WHERE effective_from <= as_of::DATE
-        QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY effective_from DESC) = 1
-    ),
-    what_if AS (
-        SELECT unnest(limit_customers) AS customer_id,
-               unnest(limit_values)::DECIMAL(18,2) AS proposed_limit
-    )
-    SELECT c.customer_id,
-           CASE WHEN w.customer_id IS NOT NULL THEN w.proposed_limit
-                WHEN h.customer_id IS NOT NULL THEN h.credit_limit
-                ELSE c.credit_limit END AS credit_limit,
-           CASE WHEN h.customer_id IS NOT NULL THEN h.reviewed_on
-                ELSE c.credit_limit_reviewed_on END AS reviewed_on,
-           h.effective_from AS limit_from,
-           CASE WHEN w.customer_id IS NOT NULL THEN 'proposed'
-                WHEN h.customer_id IS NOT NULL THEN 'history'
-                ELSE 'current' END AS limit_source,
-           w.customer_id IS NOT NULL AS limit_is_proposed
-    FROM customers c
-    LEFT JOIN history h USING (customer_id)
-    LEFT JOIN what_if w USING (customer_id);
 
 CREATE OR REPLACE TEMP MACRO credit_pools(as_of, reporting, limit_customers, limit_values) AS TABLE
     WITH limits AS (SELECT * FROM credit_limits_at(as_of, limit_customers, limit_values)),

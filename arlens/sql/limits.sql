@@ -4,10 +4,9 @@
 -- name: limit_inputs
 -- One row per customer with a credit limit at $as_of or a credit sale in the window: the
 -- $months calendar months ending with the month of $as_of (the last one up to $as_of).
--- Current limit: the row of credit_limits in force at $as_of (latest effective_from ≤ $as_of, with
--- its reviewed_on) when the customer has one, else customers.credit_limit and
--- credit_limit_reviewed_on (as the credit review's limit at a date). Stale: a limit whose review is missing or
--- more than $stale_months months before $as_of (as the credit review).
+-- Current limit: the limit in force at $as_of (`credit_limits_at`, as the credit review reads it).
+-- Stale: a limit whose review is missing or more than $stale_months months before $as_of (as the
+-- credit review).
 -- Credit sales: invoices and debit memos (amount > 0) dated in the window in the customer's
 -- currency, summed per calendar month: the peak month (the later one on a tie), the total and
 -- the months with a sale; documents in other currencies are only counted.
@@ -22,21 +21,13 @@ WITH bounds AS (
 people AS (
     SELECT c.customer_id, coalesce(nullif(trim(c.name), ''), c.customer_id) AS name,
            coalesce(c.currency, (SELECT value FROM settings WHERE key = 'home_currency')) AS currency,
-           c.payment_terms_days, c.credit_limit, c.credit_limit_reviewed_on
+           c.payment_terms_days
     FROM filtered_customers($segment, $country, $salesperson, $customer) c
 ),
-history AS (
-    SELECT customer_id, credit_limit, reviewed_on
-    FROM credit_limits
-    WHERE effective_from <= $as_of
-    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY effective_from DESC) = 1
-),
 limits AS (
-    SELECT p.customer_id, p.name, p.currency, p.payment_terms_days,
-           CASE WHEN h.customer_id IS NULL THEN p.credit_limit ELSE h.credit_limit END AS credit_limit,
-           CASE WHEN h.customer_id IS NULL THEN p.credit_limit_reviewed_on ELSE h.reviewed_on END
-               AS reviewed_on
-    FROM people p LEFT JOIN history h USING (customer_id)
+    SELECT p.customer_id, p.name, p.currency, p.payment_terms_days, l.credit_limit, l.reviewed_on
+    FROM people p
+    JOIN credit_limits_at($as_of, []::VARCHAR[], []::DOUBLE[]) l USING (customer_id)
     WHERE $currency IS NULL OR p.currency = $currency
 ),
 window_sales AS (

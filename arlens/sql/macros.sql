@@ -203,7 +203,7 @@ CREATE OR REPLACE TEMP MACRO month_end_open(start_date, end_date) AS TABLE
 -- (reporting → currency), or crossed through one currency both are quoted against (an ECB file
 -- quotes every currency per euro); a direct or inverted quote wins over a cross, then the newer
 -- quote. The reporting currency itself is 1. A currency with no quote on or before as_of has no
--- row: its documents are listed as untranslated (`untranslated_documents`), never summed as is.
+-- row: its documents are listed (currencies.sql `untranslated`), never summed as is.
 CREATE OR REPLACE TEMP MACRO fx_closing(as_of, reporting) AS TABLE
     WITH latest AS (
         SELECT currency, base_currency, arg_max(rate, rate_date)::DOUBLE AS rate,
@@ -245,7 +245,7 @@ CREATE OR REPLACE TEMP MACRO fx_closing(as_of, reporting) AS TABLE
 -- rows with currency = the reporting currency and each amount translated at the closing rate on
 -- or before rate_on (the page's as-of date, one rate for everything on the page) and rounded to
 -- the cent, as an ERP's foreign-currency valuation revalues each open item. Rows in a currency
--- with no rate are left out here and listed by `untranslated_documents`.
+-- with no rate are left out here and listed by `untranslated` (currencies.sql).
 CREATE OR REPLACE TEMP MACRO open_documents_in(reporting, rate_on, as_of) AS TABLE
     SELECT d.* REPLACE (reporting AS currency,
                         round(d.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
@@ -288,3 +288,34 @@ CREATE OR REPLACE TEMP MACRO invoiced() AS TABLE
 CREATE OR REPLACE TEMP MACRO invoiced_in(reporting, rate_on) AS TABLE
     SELECT i.* REPLACE (reporting AS currency, round(i.amount * r.rate, 2)::DECIMAL(18,2) AS amount)
     FROM invoiced() i JOIN fx_closing(rate_on, reporting) r USING (currency);
+
+-- The credit limit in force at as_of, per customer: the credit_limits row with the latest
+-- effective_from <= as_of (its credit_limit, NULL meaning "no limit from then", and its
+-- reviewed_on); without such a row customers.credit_limit and credit_limit_reviewed_on (the
+-- current limit); a proposed limit (the what-if: limit_customers[i] gets limit_values[i])
+-- replaces either. Credit review and suggested limits both read it.
+CREATE OR REPLACE TEMP MACRO credit_limits_at(as_of, limit_customers, limit_values) AS TABLE
+    WITH history AS (
+        SELECT customer_id, credit_limit, reviewed_on, effective_from
+        FROM credit_limits
+        WHERE effective_from <= as_of::DATE
+        QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY effective_from DESC) = 1
+    ),
+    what_if AS (
+        SELECT unnest(limit_customers) AS customer_id,
+               unnest(limit_values)::DECIMAL(18,2) AS proposed_limit
+    )
+    SELECT c.customer_id,
+           CASE WHEN w.customer_id IS NOT NULL THEN w.proposed_limit
+                WHEN h.customer_id IS NOT NULL THEN h.credit_limit
+                ELSE c.credit_limit END AS credit_limit,
+           CASE WHEN h.customer_id IS NOT NULL THEN h.reviewed_on
+                ELSE c.credit_limit_reviewed_on END AS reviewed_on,
+           h.effective_from AS limit_from,
+           CASE WHEN w.customer_id IS NOT NULL THEN 'proposed'
+                WHEN h.customer_id IS NOT NULL THEN 'history'
+                ELSE 'current' END AS limit_source,
+           w.customer_id IS NOT NULL AS limit_is_proposed
+    FROM customers c
+    LEFT JOIN history h USING (customer_id)
+    LEFT JOIN what_if w USING (customer_id);
