@@ -7,13 +7,13 @@ PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= auto
 
-.PHONY: run test check lint format bench bench-pages sample db clean
+.PHONY: run test check lint format bench bench-pages sample db clean chromium java
 
 run: $(VENV)/.installed $(DB)
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false -- --db $(DB)
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed chromium java
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
@@ -55,6 +55,17 @@ chromium:
 				poppler-utils; \
 		else \
 			echo "Missing: sudo apt-get install chromium poppler-utils (those tests will be skipped)"; \
+		fi; \
+	fi
+
+# The Spark engine's tests run pyspark in local mode, which needs Java 17 or newer.
+java:
+	@if ! command -v java >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+				openjdk-17-jre-headless; \
+		else \
+			echo "Missing: sudo apt-get install openjdk-17-jre-headless (the Spark tests will be skipped)"; \
 		fi; \
 	fi
 

@@ -71,9 +71,7 @@ def credit_settings(store: Store) -> dict:
 
 def _ensure_macros(store: Store) -> None:
     """credit.sql's building blocks, created once per connection (TEMP: fine when read-only)."""
-    if getattr(store, "_credit_macros", None) is not store.con:
-        store.con.execute(queries.sql("credit", "credit_macros"))
-        store._credit_macros = store.con
+    store.add_macros(queries.sql("credit", "credit_macros"))
 
 
 def _credit_params(

@@ -729,7 +729,7 @@ def worklist_sheet(frame: pd.DataFrame) -> pd.DataFrame:
 def customer_personas(store: Store, as_of: dt.date) -> pd.DataFrame:
     """Persona, strategy and credit action per customer from the newest `arlens personas` run on
     or before `as_of` (tables written by models/personas.py); empty when none has run."""
-    if not store.value(queries.sql("personas", "stored")):
+    if not store.has_table("customer_personas"):
         return pd.DataFrame(
             columns=["customer_id", "persona", "strategy", "credit_action", "persona_as_of"]
         )

@@ -203,6 +203,16 @@ class Store:
         macros = resources.files("arlens").joinpath("sql").joinpath("macros.sql").read_text()
         self.con.execute(macros)
 
+    def add_macros(self, sql_text: str) -> None:
+        """More TEMP macros (credit.sql's), created once per connection."""
+        added = self.__dict__.setdefault("_macros_added", set())
+        if sql_text not in added:
+            self.con.execute(sql_text)
+            added.add(sql_text)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.value("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]))
+
     def close(self) -> None:
         self.con.close()
 

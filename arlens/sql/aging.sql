@@ -20,7 +20,8 @@ WITH items AS (
            NULL, NULL, -1
     FROM unapplied_items($as_of) u
 )
-SELECT i.*
+SELECT i.item_type, i.document_id, i.customer_id, i.currency, i.document_date, i.due_date,
+       i.open_amount, i.days_past_due, i.days_outstanding, i.bucket_index
 FROM items i
 JOIN filtered_customers($segment, $country, $salesperson, $customer) c USING (customer_id)
 WHERE $currency IS NULL OR i.currency = $currency

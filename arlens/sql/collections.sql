@@ -28,15 +28,28 @@ past_due_invoices AS (
     FROM past_due_items WHERE instalment IS NOT NULL
     GROUP BY customer_id, currency, invoice_id
 ),
-largest AS (
-    SELECT customer_id, currency,
-           list({'invoice_id': invoice_id, 'open_amount': open_amount, 'due_date': due_date}
-                ORDER BY open_amount DESC, invoice_id)[1:2] AS largest
+ranked AS (
+    SELECT customer_id, currency, invoice_id, open_amount, due_date,
+           row_number() OVER (PARTITION BY customer_id, currency
+                              ORDER BY open_amount DESC, invoice_id) AS place
     FROM past_due_invoices
+),
+largest AS (  -- the two largest, as columns
+    SELECT customer_id, currency,
+           max(CASE WHEN place = 1 THEN invoice_id END) AS invoice_1,
+           max(CASE WHEN place = 1 THEN open_amount END) AS invoice_1_amount,
+           max(CASE WHEN place = 1 THEN due_date END) AS invoice_1_due,
+           max(CASE WHEN place = 2 THEN invoice_id END) AS invoice_2,
+           max(CASE WHEN place = 2 THEN open_amount END) AS invoice_2_amount,
+           max(CASE WHEN place = 2 THEN due_date END) AS invoice_2_due
+    FROM ranked
+    WHERE place <= 2
     GROUP BY customer_id, currency
 ),
 per_customer AS (
-    SELECT t.*, l.largest
+    SELECT t.customer_id, t.currency, t.past_due, t.max_days_past_due, t.amount_days,
+           l.invoice_1, l.invoice_1_amount, l.invoice_1_due, l.invoice_2, l.invoice_2_amount,
+           l.invoice_2_due
     FROM (
         SELECT customer_id, currency,
                sum(open_amount) AS past_due,
@@ -79,15 +92,13 @@ promises AS (
     GROUP BY customer_id
 ),
 scores AS (
-    SELECT unnest($risk_customers)::VARCHAR AS customer_id,
-           unnest($risk_scores)::DOUBLE AS risk_score
+    SELECT $risk_customers[i]::VARCHAR AS customer_id, $risk_scores[i]::DOUBLE AS risk_score
+    FROM range(1, array_length($risk_customers) + 1) t(i)
 )
 SELECT p.customer_id, coalesce(nullif(trim(c.name), ''), p.customer_id) AS name, p.currency,
        p.past_due, s.sentence_days, s.sentence_amount, p.max_days_past_due,
-       p.largest[1].invoice_id AS invoice_1, p.largest[1].open_amount AS invoice_1_amount,
-       p.largest[1].due_date AS invoice_1_due,
-       p.largest[2].invoice_id AS invoice_2, p.largest[2].open_amount AS invoice_2_amount,
-       p.largest[2].due_date AS invoice_2_due,
+       p.invoice_1, p.invoice_1_amount, p.invoice_1_due,
+       p.invoice_2, p.invoice_2_amount, p.invoice_2_due,
        coalesce(pr.open_promises, 0) AS open_promises, pr.next_promised_date,
        coalesce(pr.broken_promises_90d, 0) AS broken_promises_90d,
        r.risk_score,

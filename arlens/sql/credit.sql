@@ -39,7 +39,8 @@ CREATE OR REPLACE TEMP MACRO credit_tree() AS TABLE
     tops AS (
         SELECT w.customer_id,
                CASE WHEN l.parent IS NULL THEN w.ancestor
-                    ELSE list_min(w.path[list_position(w.path, l.parent):]) END AS group_id
+                    ELSE list_min(list_slice(w.path, list_position(w.path, l.parent),
+                                                    array_length(w.path))) END AS group_id
         FROM walk w JOIN links l ON l.customer_id = w.ancestor
         QUALIFY w.depth = max(w.depth) OVER (PARTITION BY w.customer_id)
     )

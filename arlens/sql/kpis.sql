@@ -233,7 +233,7 @@ WITH home AS (
 ),
 periods AS (
     SELECT f.*,
-           coalesce(period_end - lag(period_end) OVER (ORDER BY period_end),
+           coalesce(date_diff('day', lag(period_end) OVER (ORDER BY period_end), period_end),
                     day(last_day(period_end))) AS days
     FROM financials f
 ),

@@ -6,7 +6,7 @@
 CREATE OR REPLACE TEMP MACRO bucket_index(days, edges, basis) AS
     CASE WHEN basis = 'due' AND days <= 0 THEN 0
          ELSE (CASE WHEN basis = 'due' THEN 1 ELSE 0 END)
-              + len(list_filter(edges, lambda e: e < days)) END;
+              + array_length(list_filter(edges, lambda e: e < days)) END;
 
 -- The customers that pass the sidebar filters (NULL means "all").
 CREATE OR REPLACE TEMP MACRO filtered_customers(segment, country, salesperson, customer) AS TABLE
@@ -109,7 +109,8 @@ CREATE OR REPLACE TEMP MACRO open_documents(as_of) AS TABLE
         GROUP BY invoice_id
     ),
     opened AS (
-        SELECT c.* EXCLUDE (applied),
+        SELECT c.invoice_id, c.customer_id, c.doc_type, c.currency, c.invoice_date, c.due_date,
+               c.amount,
                c.amount - coalesce(c.applied, s.settled, 0) AS open_amount
         FROM candidates c LEFT JOIN settled s USING (invoice_id)
     ),
@@ -140,8 +141,10 @@ CREATE OR REPLACE TEMP MACRO unapplied_items(as_of) AS TABLE
 -- The calendar month-ends in [start_date, end_date].
 CREATE OR REPLACE TEMP MACRO month_ends(start_date, end_date) AS TABLE
     SELECT last_day(m)::DATE AS month_end
-    FROM generate_series(date_trunc('month', start_date::DATE), date_trunc('month', end_date::DATE),
-                         INTERVAL 1 MONTH) t(m)
+    FROM (SELECT unnest(generate_series(date_trunc('month', start_date::DATE),
+                                        greatest(date_trunc('month', start_date::DATE),
+                                                 date_trunc('month', end_date::DATE)),
+                                        INTERVAL 1 MONTH)) AS m)
     WHERE last_day(m)::DATE BETWEEN start_date::DATE AND end_date::DATE;
 
 -- Every invoice open at every month-end in [start_date, end_date], with its open amount then.
@@ -247,32 +250,34 @@ CREATE OR REPLACE TEMP MACRO fx_closing(as_of, reporting) AS TABLE
 -- the cent, as an ERP's foreign-currency valuation revalues each open item. Rows in a currency
 -- with no rate are left out here and listed by `untranslated` (currencies.sql).
 CREATE OR REPLACE TEMP MACRO open_documents_in(reporting, rate_on, as_of) AS TABLE
-    SELECT d.* REPLACE (reporting AS currency,
-                        round(d.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
-                        round(d.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    SELECT d.invoice_id, d.customer_id, d.doc_type, reporting AS currency, d.invoice_date,
+           d.due_date, round(d.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
+           round(d.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount, d.days_past_due,
+           d.days_outstanding, d.instalment
     FROM open_documents(as_of) d
     JOIN fx_closing(rate_on, reporting) r
       ON r.currency = coalesce(d.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
 
 CREATE OR REPLACE TEMP MACRO unapplied_items_in(reporting, rate_on, as_of) AS TABLE
-    SELECT u.* REPLACE (reporting AS currency,
-                        round(u.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    SELECT u.item_type, u.document_id, u.customer_id, reporting AS currency, u.document_date,
+           round(u.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount
     FROM unapplied_items(as_of) u
     JOIN fx_closing(rate_on, reporting) r
       ON r.currency = coalesce(u.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
 
 CREATE OR REPLACE TEMP MACRO open_at_month_ends_in(reporting, rate_on, start_date, end_date) AS TABLE
-    SELECT o.* REPLACE (reporting AS currency,
-                        round(o.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
-                        round(o.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    SELECT o.month_end, o.invoice_id, o.customer_id, reporting AS currency, o.invoice_date,
+           o.due_date, round(o.amount * r.rate, 2)::DECIMAL(18,2) AS amount,
+           round(o.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount, o.days_past_due,
+           o.days_outstanding
     FROM open_at_month_ends(start_date, end_date) o
     JOIN fx_closing(rate_on, reporting) r
       ON r.currency = coalesce(o.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
 
 -- Month-end balances are kept per customer, currency and bucket: each such balance is translated.
 CREATE OR REPLACE TEMP MACRO month_end_open_in(reporting, rate_on, start_date, end_date) AS TABLE
-    SELECT b.* REPLACE (reporting AS currency,
-                        round(b.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount)
+    SELECT b.month_end, b.customer_id, reporting AS currency, b.bucket_index,
+           round(b.open_amount * r.rate, 2)::DECIMAL(18,2) AS open_amount
     FROM month_end_open(start_date, end_date) b
     JOIN fx_closing(rate_on, reporting) r
       ON r.currency = coalesce(b.currency, (SELECT value FROM settings WHERE key = 'home_currency'));
@@ -286,7 +291,8 @@ CREATE OR REPLACE TEMP MACRO invoiced() AS TABLE
     WHERE amount > 0;
 
 CREATE OR REPLACE TEMP MACRO invoiced_in(reporting, rate_on) AS TABLE
-    SELECT i.* REPLACE (reporting AS currency, round(i.amount * r.rate, 2)::DECIMAL(18,2) AS amount)
+    SELECT i.customer_id, reporting AS currency, i.invoice_date,
+           round(i.amount * r.rate, 2)::DECIMAL(18,2) AS amount
     FROM invoiced() i JOIN fx_closing(rate_on, reporting) r USING (currency);
 
 -- The credit limit in force at as_of, per customer: the credit_limits row with the latest
@@ -302,8 +308,9 @@ CREATE OR REPLACE TEMP MACRO credit_limits_at(as_of, limit_customers, limit_valu
         QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY effective_from DESC) = 1
     ),
     what_if AS (
-        SELECT unnest(limit_customers) AS customer_id,
-               unnest(limit_values)::DECIMAL(18,2) AS proposed_limit
+        SELECT limit_customers[i] AS customer_id,
+               limit_values[i]::DECIMAL(18,2) AS proposed_limit
+        FROM range(1, array_length(limit_customers) + 1) t(i)
     )
     SELECT c.customer_id,
            CASE WHEN w.customer_id IS NOT NULL THEN w.proposed_limit
