@@ -7,7 +7,7 @@ PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= auto
 
-.PHONY: run test check lint format bench bench-pages sample db clean chromium java
+.PHONY: run test check lint format bench bench-pages bench-spark sample db clean chromium java
 
 run: $(VENV)/.installed $(DB)
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true \
@@ -34,6 +34,11 @@ bench: $(VENV)/.test-installed
 # Page speed in headless Chromium, cold and warm, on the sample and the 1M store (`make bench`).
 bench-pages: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.pages
+
+# The questions on DuckDB and on Spark (local mode) at 1M invoices, answers checked to the cent
+# (benchmarks/SPARK.md).
+bench-spark: $(VENV)/.test-installed java
+	$(BIN)/python -m benchmarks.spark
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -47,7 +47,37 @@ MODELS_HELP = (
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arlens", description="Accounts-receivable analytics.")
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="what runs the reports: the DuckDB store (default) or Spark over tables written by "
+        "`arlens export` (--data); the same SQL either way",
+    )
+    parser.add_argument(
+        "--spark-master",
+        help=f"with --engine spark: the cluster (spark://host:7077, yarn, k8s://...; default "
+        f"{SPARK_MASTER}, or what spark-submit set)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser(
+        "export", help="write the store's tables as Parquet with a manifest (for Spark and others)"
+    )
+    p.add_argument("--format", choices=["parquet"], default="parquet")
+    p.add_argument("--out", type=Path, required=True, help="folder to write (replaced tables)")
+    p.add_argument(
+        "--partition",
+        choices=["year", "none"],
+        default="year",
+        help="split the documents by year of their date (default) or not",
+    )
+    p.add_argument(
+        "--inputs-only",
+        action="store_true",
+        help="only what was imported: the reading engine derives settlements itself",
+    )
+    _add_db(p)
 
     p = commands.add_parser("import", help="import one export file into the store")
     p.add_argument("file", type=Path)
@@ -155,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SPARK_MASTER = "local[*]"
+# The reports `--engine spark` answers (the others read DuckDB-only tables: stored risk scores).
+SPARK_REPORTS = ("aging", "open-items", "kpis", "trend", "rollrate", "allowance", "concentration",
+                 "ccc", "credit-review", "worklist")  # fmt: skip
+
 REPORTS = {
     "aging": "open AR by aging bucket, per customer (or segment, country, ...)",
     "open-items": "every open item at the as-of date with its bucket",
@@ -178,6 +213,17 @@ def _add_report_options(p: argparse.ArgumentParser, name: str) -> None:
         p.add_argument(f"--{key}", help=f"only this {key}")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     _add_db(p)
+    if name in SPARK_REPORTS:
+        p.add_argument(
+            "--data", help="with --engine spark: the folder (or s3a://, abfss://, ... URL) of "
+            "the tables `arlens export` wrote"
+        )  # fmt: skip
+        p.add_argument(
+            "--derive",
+            action="store_true",
+            help="with --engine spark: derive settlements on Spark even when the export has them "
+            "(done anyway when it holds the inputs only)",
+        )
     if name in ("aging", "open-items", "trend"):
         p.add_argument("--basis", choices=["due", "invoice"], default="due")
     if name in ("aging", "open-items", "trend", "rollrate", "allowance"):
@@ -269,13 +315,52 @@ def cmd_report(args) -> int:
         )
         if value
     }
-    with Store.open(args.db, read_only=True) as store:
+    with _report_store(args) as store:
         as_of = args.as_of or metrics.latest_activity_date(store)
         if as_of is None:
             raise StoreError("the store has no invoices or payments yet: import some first")
         frame, parameters = _report(store, args, as_of, filters)
     parameters = {"report": args.command, "as_of": as_of, **parameters, "filters": filters}
+    if args.engine == "spark":
+        parameters["engine"] = f"spark ({args.spark_master or SPARK_MASTER})"
     _print(frame, parameters, args.format)
+    return 0
+
+
+def _report_store(args):
+    """The DuckDB store, read-only; or with --engine spark the exported tables on Spark."""
+    if args.engine != "spark":
+        return Store.open(args.db, read_only=True)
+    if args.command not in SPARK_REPORTS:
+        raise ValueError(f"{args.command} runs on the DuckDB engine only")
+    if not args.data:
+        raise ValueError(
+            "--engine spark reads the tables `arlens export --format parquet --out DIR` wrote: "
+            "give --data DIR"
+        )
+    from arlens.engines.export import read_manifest
+    from arlens.engines.spark import SparkStore
+
+    try:
+        if "://" not in args.data:  # a local folder is checked before Spark starts
+            read_manifest(args.data)
+        return SparkStore.open(args.data, args.spark_master, derive=True if args.derive else None)
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from None
+
+
+def cmd_export(args) -> int:
+    from arlens.engines.export import export_parquet
+
+    with Store.open(args.db, read_only=True) as store:
+        manifest = export_parquet(
+            store, args.out, partition=args.partition, derived=not args.inputs_only
+        )
+    for name, table in manifest["tables"].items():
+        split = f", by {table['partitioned_by']}" if table["partitioned_by"] else ""
+        print(f"{args.out / name}: {table['rows']:,} rows ({table['kind']}{split})")
+    print(f"{args.out / 'manifest.json'}: schema {manifest['schema_version']}, "
+          f"data version {manifest['data_version']}")  # fmt: skip
     return 0
 
 
@@ -341,7 +426,8 @@ def _report(store: Store, args, as_of: dt.date, filters: dict):
             "rule": rule.describe(),
             "risk_scored_customers": len(scores),
         }
-    scores = customer_risk_scores(store)
+    # Stored risk scores live in the DuckDB store only: on Spark the priority is amount × days.
+    scores = customer_risk_scores(store) if isinstance(store, Store) else {}
     return metrics.worklist(store, as_of, filters, risk_scores=scores), {
         "risk_scored_customers": len(scores)
     }
@@ -603,6 +689,7 @@ def cmd_personas(args) -> int:
 
 
 COMMANDS = {
+    "export": cmd_export,
     "import": cmd_import,
     "import-folder": cmd_import_folder,
     "config": cmd_config,

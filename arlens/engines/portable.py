@@ -127,14 +127,16 @@ def expand(sql_text: str, macros: dict[str, Macro] | None = None) -> exp.Express
         changed = False
         for table in list(tree.find_all(exp.Table)):
             call = table.this
-            if isinstance(call, exp.Anonymous) and call.name in macros:
-                macro = macros[call.name]
-                alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(call.name))
+            if isinstance(call, exp.Anonymous) and call.name.lower() in macros:
+                macro = macros[call.name.lower()]
+                alias = table.args.get("alias") or exp.TableAlias(
+                    this=exp.to_identifier(macro.name)
+                )
                 body = _substitute(macro, _arguments(call, macro), next(serial))
                 table.replace(exp.Subquery(this=body, alias=alias.copy()))
                 changed = True
         for call in list(tree.find_all(exp.Anonymous)):
-            macro = macros.get(call.name)
+            macro = macros.get(call.name.lower())  # SQL names know no case
             if macro and not macro.is_table:
                 body = _substitute(macro, _arguments(call, macro), next(serial))
                 call.replace(exp.Paren(this=body))
@@ -200,6 +202,14 @@ def _lists_as_spark(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _division_as_duckdb(tree: exp.Expression) -> exp.Expression:
+    """`a / b` is a DOUBLE in DuckDB whatever a and b are; Spark divides two DECIMALs into a
+    DECIMAL of at most 6 places (a utilisation of 0.4456024691 would come back 0.445602)."""
+    for division in list(tree.find_all(exp.Div)):
+        division.set("this", exp.cast(division.this.copy(), "DOUBLE"))
+    return tree
+
+
 class _SparkGenerator(SparkGenerator):
     """Spark 4 reads QUALIFY itself: no rewrite into a subquery (sqlglot's Spark 2 heritage)."""
 
@@ -222,6 +232,6 @@ class SparkSQL(Spark):
 def to_spark(sql_text: str, macros: dict[str, Macro] | None = None) -> str:
     """Spark SQL for a DuckDB query of ours, `$name` parameters as `:name`."""
     tree = expand(sql_text, macros)
-    for rewrite in (_ranges_as_spark, _intervals_as_spark, _lists_as_spark):
+    for rewrite in (_ranges_as_spark, _intervals_as_spark, _lists_as_spark, _division_as_duckdb):
         tree = rewrite(tree)
     return tree.sql(dialect=SparkSQL, pretty=True)

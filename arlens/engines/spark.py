@@ -10,7 +10,9 @@ pyspark is an optional extra (`pip install arlens[spark]`); nothing else in AR L
 from __future__ import annotations
 
 import os
+import warnings
 from decimal import Decimal
+from importlib import resources
 
 import pandas as pd
 import pyarrow as pa
@@ -19,6 +21,9 @@ from arlens.engines import portable
 from arlens.engines.export import DERIVED_TABLES, read_manifest
 
 DEFAULT_MASTER = "local[*]"
+# pyspark 4 warns on every read that it "does not yet fully support pandas >= 3.0.0"; the frames
+# it hands over here are Arrow tables, converted by pyarrow (and checked against DuckDB in tests).
+warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
 
 def session(master: str | None = None, app_name: str = "arlens"):
@@ -38,6 +43,10 @@ def session(master: str | None = None, app_name: str = "arlens"):
     if not master or master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
         builder = builder.config("spark.ui.enabled", "false")
+        quiet = resources.files("arlens.engines").joinpath("log4j2.properties")
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{quiet}"
+        )
     builder = builder.config("spark.sql.session.timeZone", "UTC")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()

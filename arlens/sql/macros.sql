@@ -20,8 +20,8 @@ CREATE OR REPLACE TEMP MACRO filtered_customers(segment, country, salesperson, c
 -- from the instalments table alone. Instalments are taken in due-date order; each is given by
 -- `amount` (which wins when a row has both) or by `share` of the invoice's amount. `by_amount` /
 -- `by_share`: every row of the schedule is given that way (a schedule mixing the two does not
--- apply); `amount_before` / `shares_before`: the earlier instalments' amounts or shares. The
--- importer derives `instalment_parts` from it (derive.sql); the import notes use it too.
+-- apply); `amount_before`: the earlier instalments' amounts. The importer derives
+-- `instalment_parts` from it (derive.sql); the import notes use it too.
 CREATE OR REPLACE TEMP MACRO instalment_plan() AS TABLE
     SELECT invoice_id, due_date, amount, share,
            row_number() OVER ordered AS instalment,
@@ -30,12 +30,12 @@ CREATE OR REPLACE TEMP MACRO instalment_plan() AS TABLE
            bool_and(amount IS NULL AND coalesce(share > 0, false)) OVER whole AS by_share,
            sum(amount) OVER whole AS amount_total,
            sum(share) OVER whole AS share_total,
-           coalesce(sum(amount) OVER earlier, 0) AS amount_before,
-           coalesce(list(share) OVER earlier, []) AS shares_before
+           coalesce(sum(amount) OVER earlier, 0) AS amount_before
     FROM invoice_instalments
     WINDOW whole AS (PARTITION BY invoice_id),
            ordered AS (PARTITION BY invoice_id ORDER BY due_date),
-           earlier AS (ordered ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);
+           earlier AS (PARTITION BY invoice_id ORDER BY due_date
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);
 
 -- Whether a schedule applies to an invoice of `invoice_amount` (columns of instalment_plan): its
 -- amounts add up to it to the cent, or its shares to 1 (within 0.000001: thirds written
@@ -47,18 +47,11 @@ CREATE OR REPLACE TEMP MACRO instalment_schedule_fits(by_amount, by_share, amoun
                                 WHEN by_share THEN abs(share_total - 1) <= 0.000001
                                 ELSE false END;
 
--- What the instalments before one come to, for an invoice of `invoice_amount`: their amounts, or
--- each of their shares of it rounded to the cent.
-CREATE OR REPLACE TEMP MACRO instalment_amount_before(by_amount, amount_before, shares_before,
-                                                      invoice_amount) AS
-    CASE WHEN by_amount THEN amount_before
-         ELSE coalesce(list_sum(list_transform(shares_before,
-                                               lambda s: round(s * invoice_amount, 2))), 0) END;
-
 -- The parts of the schedules that apply, as the importer keeps them in `instalment_parts`: one
 -- row per instalment in due-date order with its part of the invoice (its amount, or its share
 -- rounded to the cent; the last takes what the others leave, so the parts add up to the invoice
--- exactly), the parts due before it, and the day the invoice was settled in full (NULL: open).
+-- exactly), the parts due before it (the earlier amounts, or the earlier shares each rounded to
+-- the cent), and the day the invoice was settled in full (NULL: open).
 CREATE OR REPLACE TEMP MACRO schedule_parts() AS TABLE
     SELECT invoice_id, instalment, due_date,
            (CASE WHEN instalment = instalments THEN invoice_amount - amount_before
@@ -68,8 +61,10 @@ CREATE OR REPLACE TEMP MACRO schedule_parts() AS TABLE
     FROM (
         SELECT p.invoice_id, p.instalment::INTEGER AS instalment, p.instalments, p.due_date,
                p.amount, p.share, p.by_amount, i.amount AS invoice_amount, i.settled_on,
-               instalment_amount_before(p.by_amount, p.amount_before, p.shares_before, i.amount)
-                   AS amount_before
+               CASE WHEN p.by_amount THEN p.amount_before
+                    ELSE coalesce(sum(round(p.share * i.amount, 2)) OVER (
+                        PARTITION BY p.invoice_id ORDER BY p.instalment
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) END AS amount_before
         FROM instalment_plan() p JOIN invoices i USING (invoice_id)
         WHERE instalment_schedule_fits(p.by_amount, p.by_share, p.amount_total, p.share_total,
                                        i.amount)
