@@ -21,6 +21,20 @@ from arlens.engines import portable
 from arlens.engines.export import DERIVED_TABLES, read_manifest
 
 DEFAULT_MASTER = "local[*]"
+# The named queries (domain, name) that run on Spark, each checked against DuckDB to the cent in
+# tests/test_spark_engine.py; README "Running on a Spark cluster" lists what stays on DuckDB.
+COVERED_QUERIES = (
+    ("overview", "latest_activity_date"), ("overview", "headline"), ("overview", "main_currency"),
+    ("aging", "open_items"), ("aging", "aging"), ("aging", "trend"),
+    ("aging", "trend_from_balances"), ("aging", "trend_all_from_balances"),
+    ("aging", "customer_open_invoices"),
+    ("kpis", "kpis"), ("kpis", "kpi_series"), ("kpis", "cash_conversion_cycle"),
+    ("risk", "roll_rates"), ("risk", "concentration"), ("risk", "top_past_due_customers"),
+    ("risk", "write_off_history"),
+    ("collections", "worklist"),
+    ("credit", "credit_review"), ("credit", "credit_groups"), ("credit", "order_warnings"),
+    ("credit", "untranslated_items"),
+)  # fmt: skip
 # pyspark 4 warns on every read that it "does not yet fully support pandas >= 3.0.0"; the frames
 # it hands over here are Arrow tables, converted by pyarrow (and checked against DuckDB in tests).
 warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
@@ -58,14 +72,16 @@ class SparkStore:
     """The read side of `arlens.store.Store` over a folder of exported tables (local path or any
     URL Spark reads: s3a://, abfss://, gs://, hdfs://)."""
 
-    def __init__(self, spark, data: str, derive: bool | None = None):
-        self.spark = spark
+    def __init__(self, spark, data: str, derive: bool | None = None, cache: bool = False):
+        # Its own session (on the same Spark): the tables are temporary views, named as in the
+        # store, and two stores open at once must not see each other's.
+        self.spark = spark.newSession()
         self.data = str(data).rstrip("/")
         self.manifest = read_manifest(self.data)
         self.macros = dict(portable.shared_macros())
         tables = self.manifest["tables"]
         for name in tables:
-            self._register(name)
+            self._register(name, cache)
         missing_derived = [t for t in DERIVED_TABLES if t not in tables]
         if derive or (derive is None and missing_derived):
             from arlens.engines import spark_derive
@@ -77,11 +93,14 @@ class SparkStore:
     def open(cls, data: str, master: str | None = None, derive: bool | None = None) -> SparkStore:
         return cls(session(master), data, derive=derive)
 
-    def _register(self, name: str) -> None:
+    def _register(self, name: str, cache: bool) -> None:
+        """A table as a view; `cache`: kept in memory once read (many reports in one process)."""
         frame = self.spark.read.parquet(f"{self.data}/{name}")
         column = self.manifest.get("partition_column")
         if column and column in frame.columns:
             frame = frame.drop(column)
+        if cache:
+            frame = frame.cache()
         frame.createOrReplaceTempView(name)
 
     def close(self) -> None:
