@@ -63,9 +63,10 @@ chromium:
 		fi; \
 	fi
 
-# The Spark engine's tests run pyspark in local mode, which needs Java 17 or newer.
+# The Spark engine's tests run pyspark in local mode, which needs Java 17 or newer (a JRE is
+# enough; Debian 12's is openjdk-17).
 java:
-	@if ! command -v java >/dev/null; then \
+	@if ! java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 				openjdk-17-jre-headless; \

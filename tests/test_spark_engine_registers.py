@@ -1,5 +1,5 @@
-"""The Spark parity cases (tests/spark_cases.py) on the minimal register and the sample, at two
-as-of dates each: the same answer on Spark as on DuckDB, to the cent. A module of its own so that
+"""The Spark parity cases (tests/spark_cases.py) on the minimal register, the sample and the
+ERPNext export with payment schedules, at two as-of dates each: the same answer on Spark as on DuckDB, to the cent. A module of its own so that
 a second test worker runs it beside test_spark_engine.py."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from tests.spark_cases import cases_of, check_case, duckdb_register, open_engines, spark_session
 
-REGISTERS_HERE = ("minimal", "sample")
+REGISTERS_HERE = ("minimal", "sample", "erpnext_schedules")
 
 
 @pytest.fixture(scope="module")
