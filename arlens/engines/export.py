@@ -91,14 +91,18 @@ def export_parquet(store: Store, out: str | os.PathLike, partition: str = "year"
     return manifest
 
 
-def read_manifest(folder: str | os.PathLike) -> dict:
-    path = Path(folder) / MANIFEST
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{folder}: no {MANIFEST} here (write one with `arlens export --format parquet "
-            f"--out {folder}`)"
-        )
-    manifest = json.loads(path.read_text())
+def read_manifest(folder: str | os.PathLike, text: str | None = None) -> dict:
+    """The manifest of an export folder; `text`: its content when read elsewhere (object
+    storage, through Spark)."""
+    if text is None:
+        path = Path(folder) / MANIFEST
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{folder}: no {MANIFEST} here (write one with `arlens export --format parquet "
+                f"--out {folder}`)"
+            )
+        text = path.read_text()
+    manifest = json.loads(text)
     if manifest.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(
             f"{folder} was exported by a newer AR Lens (schema {manifest['schema_version']}, this "

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from arlens.engines import portable
-from arlens.engines.export import DERIVED_TABLES, read_manifest
+from arlens.engines.export import DERIVED_TABLES, MANIFEST, read_manifest
 
 DEFAULT_MASTER = "local[*]"
 # The named queries (domain, name) that run on Spark, each checked against DuckDB to the cent in
@@ -77,7 +77,7 @@ class SparkStore:
         # store, and two stores open at once must not see each other's.
         self.spark = spark.newSession()
         self.data = str(data).rstrip("/")
-        self.manifest = read_manifest(self.data)
+        self.manifest = read_manifest(self.data, self._remote_manifest())
         self.macros = dict(portable.shared_macros())
         tables = self.manifest["tables"]
         for name in tables:
@@ -88,6 +88,13 @@ class SparkStore:
 
             spark_derive.derive(self)
         self._settings = {key: value for key, value in self.rows("SELECT key, value FROM settings")}
+
+    def _remote_manifest(self) -> str | None:
+        """manifest.json through Spark when the tables are behind a URL (s3a://, abfss://, ...)."""
+        if "://" not in self.data:
+            return None
+        frame = self.spark.read.text(f"{self.data}/{MANIFEST}", wholetext=True)
+        return frame.first()[0]
 
     @classmethod
     def open(cls, data: str, master: str | None = None, derive: bool | None = None) -> SparkStore:
