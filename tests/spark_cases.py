@@ -225,3 +225,23 @@ def export(store_path: Path, out: Path, derived: bool = True) -> Path:
     with Store.open(store_path, read_only=True) as store:
         export_parquet(store, out, derived=derived)
     return out
+
+
+def parity_tests(registers: tuple[str, ...]):
+    """A module's `engines` fixture and its parametrised parity test over `registers`:
+    `engines, test_spark_answers_as_duckdb = parity_tests(("ledger",))`."""
+
+    @pytest.fixture(scope="module")
+    def engines(tmp_path_factory, sample_db, minimal_db):
+        folder = tmp_path_factory.mktemp("spark_exports")
+        stores = {name: duckdb_register(name, folder, sample_db, minimal_db) for name in registers}
+        opened = open_engines(spark_session(), stores, folder)
+        yield opened
+        for duck, _, _ in opened.values():
+            duck.close()
+
+    @pytest.mark.parametrize(("register", "which", "case"), cases_of(registers))
+    def test_spark_answers_as_duckdb(engines, register, which, case):
+        check_case(engines, register, which, case)
+
+    return engines, test_spark_answers_as_duckdb

@@ -22,15 +22,14 @@ from tests.spark_cases import (
     CASES,
     REGISTERS,
     assert_same_answer,
-    cases_of,
-    check_case,
     duckdb_register,
     export,
-    open_engines,
+    parity_tests,
     spark_session,
 )
 
-REGISTERS_HERE = ("ledger",)  # the others: test_spark_engine_registers.py
+# The hand ledger here; the other registers in test_spark_engine_registers.py.
+engines, test_spark_answers_as_duckdb = parity_tests(("ledger",))
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +42,6 @@ def duckdb_files(tmp_path_factory, sample_db, minimal_db):
     folder = tmp_path_factory.mktemp("spark_registers")
     return {name: duckdb_register(name, folder, sample_db, minimal_db)
             for name in ("ledger", "erpnext_schedules", "sample")}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def engines(spark, duckdb_files, tmp_path_factory):
-    stores = {name: duckdb_files[name] for name in REGISTERS_HERE}
-    opened = open_engines(spark, stores, tmp_path_factory.mktemp("spark_exports"))
-    yield opened
-    for duck, _, _ in opened.values():
-        duck.close()
-
-
-@pytest.mark.parametrize(("register", "which", "case"), cases_of(REGISTERS_HERE))
-def test_spark_answers_as_duckdb(engines, register, which, case):
-    check_case(engines, register, which, case)
 
 
 def test_every_covered_query_is_reached_by_a_case(duckdb_files, monkeypatch):
