@@ -42,7 +42,8 @@ warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", F
 
 def session(master: str | None = None, app_name: str = "arlens"):
     """A Spark session: the given master, else what spark-submit set, else local[*]. A local
-    session gets few shuffle partitions (the default 200 is meant for a cluster)."""
+    session gets few shuffle partitions (the default 200 is meant for a cluster) and a quiet
+    console; a cluster's own settings are left alone."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:  # pragma: no cover - the extra is installed in tests
@@ -54,7 +55,8 @@ def session(master: str | None = None, app_name: str = "arlens"):
     if master or not os.environ.get("SPARK_ENV_LOADED"):
         master = master or DEFAULT_MASTER
         builder = builder.master(master)
-    if not master or master.startswith("local"):
+    local = bool(master) and master.startswith("local")  # not under spark-submit's cluster
+    if local:
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
         builder = builder.config("spark.ui.enabled", "false")
         quiet = resources.files("arlens.engines").joinpath("log4j2.properties")
@@ -64,7 +66,8 @@ def session(master: str | None = None, app_name: str = "arlens"):
     builder = builder.config("spark.sql.session.timeZone", "UTC")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("FATAL")  # errors reach the caller as exceptions
+    if local:
+        spark.sparkContext.setLogLevel("FATAL")  # errors reach the caller as exceptions
     return spark
 
 
