@@ -98,6 +98,7 @@ CASES = {
         s, d, reporting="USD"
     ),
     "credit_groups": lambda s, d: metrics.credit_groups(s, d),
+    "untranslated_items": lambda s, d: metrics.untranslated_items(s, d, "JPY"),
     "order_warnings": lambda s, d: metrics.order_warnings(s, d),
 }
 # Each register with the two as-of dates it is asked at (None: its newest document).
@@ -113,7 +114,8 @@ REGISTERS = {
 # segments and history, the ERPNext export's payment schedules.
 # The credit review's customer tree is a recursive query (tens of seconds on a busy machine):
 # its variants run on the sample, whose customers have parents, orders and limit history.
-SAMPLE_ONLY = ("credit_review_in_reporting_currency", "credit_groups", "order_warnings")
+SAMPLE_ONLY = ("credit_review_in_reporting_currency", "credit_groups", "order_warnings",
+               "untranslated_items")  # fmt: skip
 PLAN = {
     "ledger": (tuple(c for c in CASES if c not in SAMPLE_ONLY), ("open_items", "kpis", "worklist")),
     "minimal": (("open_items", "aging_by_country", "kpis", "trend_from_balances", "worklist",
@@ -122,7 +124,7 @@ PLAN = {
     "sample": (("open_items", "aging_invoice_basis_by_segment", "aging_in_reporting_currency",
                 "kpis_in_reporting_currency", "kpi_series", "trend_custom_edges", "roll_rates",
                 "allowance", "concentration", "worklist", "credit_review_in_reporting_currency",
-                "credit_groups", "order_warnings"),
+                "credit_groups", "order_warnings", "untranslated_items"),
                ("open_items", "kpis")),
     "erpnext_schedules": (("open_items", "customer_open_invoices", "worklist"), ("open_items",)),
 }  # fmt: skip
