@@ -46,7 +46,7 @@ def parse_macros(text: str) -> dict[str, Macro]:
             name: sqlglot.parse_one(value, read="duckdb")
             for name, value in _DEFAULT.findall(header)
         }
-        statement = header and _DEFAULT.sub(r"\1", header) + statement[len(header) :]
+        statement = _DEFAULT.sub(r"\1", header) + statement[len(header) :]
         tree = sqlglot.parse_one(statement, read="duckdb")
         if not isinstance(tree, exp.Create) or str(tree.args.get("kind")).upper() != "MACRO":
             raise ValueError(f"not a macro: {statement[:60]}")
