@@ -594,7 +594,7 @@ def store_personas(store: Store, as_of: dt.date, random_state: int = 0, quarters
 def stored_personas(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
     """Every stored column of the newest run on or before `as_of` (the newest run when None);
     empty when personas have not been stored. Reads only: fine on a read-only store."""
-    if not store.value(queries.sql("personas", "stored")):
+    if not store.has_table("customer_personas"):
         return pd.DataFrame()
     return store.df(queries.sql("personas", "stored_personas"), {"as_of": as_of})
 
@@ -604,7 +604,7 @@ def personas_for_worklist(store: Store, as_of: dt.date | None = None) -> pd.Data
     or before `as_of` (the newest run when None); empty when personas have not been stored.
     Reads only (query `personas.worklist_personas`): fine on a read-only store."""
     columns = ["customer_id", "persona", "strategy", "credit_action", "persona_as_of"]
-    if not store.value(queries.sql("personas", "stored")):
+    if not store.has_table("customer_personas"):
         return pd.DataFrame(columns=columns)
     frame = store.df(queries.sql("personas", "worklist_personas"), {"as_of": as_of})
     frame["persona_as_of"] = pd.to_datetime(frame["persona_as_of"]).dt.date

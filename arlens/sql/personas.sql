@@ -197,10 +197,6 @@ FROM migration_rows
 -- One run's model quality.
 INSERT INTO persona_runs VALUES ($as_of, $computed_at, $data_version, $k, $method, $metrics)
 
--- name: stored
--- Whether personas have been stored in this database (1) or not (0).
-SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_personas'
-
 -- name: worklist_personas
 -- Persona, strategy and credit action per customer from the newest run on or before $as_of (the
 -- newest run when $as_of is NULL): what the collections worklist shows beside each customer.
