@@ -59,6 +59,18 @@ def minimal_db(tmp_path_factory) -> Path:
     return path
 
 
+def store_from_texts(folder: Path, name: str, files: dict[str, str]) -> Path:
+    """A store file `name` in `folder` with each table imported from its CSV text (written beside
+    it, in the order given); every row must load."""
+    path = folder / name
+    with Store.open(path) as store:
+        for table, text in files.items():
+            (folder / f"{table}.csv").write_text(text)
+            result = import_file(store, folder / f"{table}.csv", table)
+            assert result.rows_rejected == 0, result.summary()
+    return path
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     def _copy(path: Path) -> Path:

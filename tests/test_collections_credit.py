@@ -43,8 +43,8 @@ from streamlit.testing.v1 import AppTest
 from arlens import metrics
 from arlens.cli import main
 from arlens.exports import to_csv_bytes, to_excel_bytes
-from arlens.ingest.importer import import_file
 from arlens.store import Store
+from tests.conftest import store_from_texts
 
 D = dt.date(2026, 3, 31)
 PAGES = ["pages/worklist.py", "pages/credit.py"]
@@ -114,15 +114,8 @@ def _invoices() -> str:
 
 @pytest.fixture(scope="module")
 def hand_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hand")
-    path = folder / "hand.duckdb"
     files = {"customers": CUSTOMERS, "invoices": _invoices(), "activities": _activities()}
-    with Store.open(path) as store:
-        for table, text in files.items():
-            (folder / f"{table}.csv").write_text(text)
-            result = import_file(store, folder / f"{table}.csv", table)
-            assert result.rows_rejected == 0, result.summary()
-    return path
+    return store_from_texts(tmp_path_factory.mktemp("hand"), "hand.duckdb", files)
 
 
 @pytest.fixture(scope="module")

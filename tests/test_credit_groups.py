@@ -50,8 +50,8 @@ from page_checks import check_app
 from streamlit.testing.v1 import AppTest
 
 from arlens import credit, metrics
-from arlens.ingest.importer import import_file
 from arlens.store import Store
+from tests.conftest import store_from_texts
 
 D = dt.date(2026, 3, 31)
 
@@ -130,16 +130,9 @@ def _invoices() -> str:
 
 @pytest.fixture(scope="module")
 def credit_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("credit")
-    path = folder / "credit.duckdb"
     files = {"customers": CUSTOMERS, "invoices": _invoices(), "orders": ORDERS,
              "credit_limits": LIMITS, "fx_rates": RATES}  # fmt: skip
-    with Store.open(path) as store:
-        for table, text in files.items():
-            (folder / f"{table}.csv").write_text(text)
-            result = import_file(store, folder / f"{table}.csv", table)
-            assert result.rows_rejected == 0, result.summary()
-    return path
+    return store_from_texts(tmp_path_factory.mktemp("credit"), "credit.duckdb", files)
 
 
 @pytest.fixture(scope="module")

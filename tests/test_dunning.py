@@ -31,8 +31,8 @@ from arlens.cli import main
 from arlens.collections import dunning, mail, render
 from arlens.collections import statements as st
 from arlens.collections.config import Company
-from arlens.ingest.importer import import_file
 from arlens.store import SCHEMA_VERSION, Store
+from tests.conftest import store_from_texts
 
 CUSTOMERS = """customer_id,name,country,currency,payment_terms_days,Contact Name,E-mail,Telephone,Do Not Dun
 K1,Kestrel Ltd,GB,EUR,30,Kim Lee,ap@kestrel.example,+44 20 7946 0001,no
@@ -73,15 +73,9 @@ COMPANY = Company(name="Acme Supplies Ltd", email="ar@acme.example", phone="+44 
 
 @pytest.fixture
 def company_db(tmp_path):
-    path = tmp_path / "company.duckdb"
     files = {"customers": CUSTOMERS, "invoices": INVOICES, "payments": PAYMENTS,
              "activities": ACTIVITIES}  # fmt: skip
-    with Store.open(path) as store:
-        for table, text in files.items():
-            (tmp_path / f"{table}.csv").write_text(text)
-            result = import_file(store, tmp_path / f"{table}.csv", table)
-            assert result.rows_rejected == 0, result.summary()
-    return path
+    return store_from_texts(tmp_path, "company.duckdb", files)
 
 
 def day(text: str) -> dt.date:

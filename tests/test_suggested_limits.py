@@ -27,8 +27,8 @@ import pytest
 from arlens import credit_limits
 from arlens.cli import main
 from arlens.credit_limits import LimitRule, suggested_limits
-from arlens.ingest.importer import import_file
 from arlens.store import Store
+from tests.conftest import store_from_texts
 
 DAY = dt.date(2026, 3, 31)
 CUSTOMERS = """customer_id,name,currency,payment_terms_days,credit_limit,credit_limit_reviewed_on
@@ -60,16 +60,8 @@ PD,L3,2026-01-30,3000.00,D1,EUR
 
 @pytest.fixture
 def limits_db(tmp_path):
-    path = tmp_path / "limits.duckdb"
-    with Store.open(path) as store:
-        for table, text in (
-            ("customers", CUSTOMERS),
-            ("invoices", INVOICES),
-            ("payments", PAYMENTS),
-        ):
-            (tmp_path / f"{table}.csv").write_text(text)
-            import_file(store, tmp_path / f"{table}.csv", table)
-    return path
+    files = {"customers": CUSTOMERS, "invoices": INVOICES, "payments": PAYMENTS}
+    return store_from_texts(tmp_path, "limits.duckdb", files)
 
 
 def by_id(frame) -> dict:
