@@ -272,3 +272,15 @@ def test_suggested_limits_show_current_suggested_and_why(monkeypatch, request, d
     if db_kind == "minimal":  # no terms, no limits: terms from the due dates, every one new
         assert table["reasoning"].str.contains("from due dates", regex=False).all()
         assert table["credit_limit"].isna().all()
+
+
+@pytest.mark.parametrize(("named", "title"), [("worklist", "Collections worklist"),
+                                              ("no-such-page", PAGES[0][1])])  # fmt: skip
+def test_a_link_naming_a_page_by_hand_opens_it_or_the_first_page(
+    monkeypatch, request, named, title
+):
+    """`?page=worklist` (typed, not `pages/worklist.py`) opens the worklist; a name of no page
+    opens the first page: neither shows a traceback."""
+    at = run_page(monkeypatch, request.getfixturevalue("minimal_db"), named)
+    assert [t.value for t in at.title][:1] == [title]
+    check_app(at)

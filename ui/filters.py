@@ -10,6 +10,7 @@ import streamlit as st
 
 from arlens import currencies as currencies_of_store
 from ui.data import cached, query
+from ui.navigation import PAGES
 
 ALL = "All"
 ALL_IN = "All currencies in"
@@ -132,8 +133,12 @@ def reporting() -> str | None:
 
 
 def return_to_page() -> None:
-    """The other half of _frame_ran: now that st.navigation has run, open the page asked for."""
+    """The other half of _frame_ran: now that st.navigation has run, open the page asked for.
+    A link names it `pages/worklist.py`; a hand-edited one may say `worklist`, and one naming no
+    page opens the first page (never a traceback)."""
     target = st.query_params.get(RETURN_TO)
     if target:
         del st.query_params[RETURN_TO]
-        st.switch_page(target, query_params=st.query_params.to_dict())
+        pages = {path: path for path, *_ in PAGES} | {Path(path).stem: path for path, *_ in PAGES}
+        if target in pages:
+            st.switch_page(pages[target], query_params=st.query_params.to_dict())
