@@ -7,7 +7,7 @@ PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= auto
 
-.PHONY: run test check lint format bench bench-pages bench-spark sample db clean chromium java
+.PHONY: run test check lint format bench bench-pages bench-load bench-spark sample db clean chromium java
 
 run: $(VENV)/.installed $(DB)
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true \
@@ -34,6 +34,10 @@ bench: $(VENV)/.test-installed
 # Page speed in headless Chromium, cold and warm, on the sample and the 1M store (`make bench`).
 bench-pages: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.pages
+
+# Page settle times with 20 readers at once on the 1M store (benchmarks/LOAD.md).
+bench-load: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks.load
 
 # The questions on DuckDB and on Spark (local mode) at 1M invoices, answers checked to the cent
 # (benchmarks/SPARK.md).

@@ -116,12 +116,17 @@ def filter_values(store: Store) -> dict[str, list[str]]:
 
 
 def results_stamp(store: Store) -> str:
-    """When the models last wrote results (personas, risk scores). Writing them does not change
-    the data version, so cached pages key on this too."""
+    """When the models last wrote results (personas, risk scores) and when the app last recorded
+    an action (a promise, a hold: audit_log). Neither changes the data version (the models'
+    staleness is read from it), so cached pages key on this too."""
     tables = {name for (name,) in store.rows("SELECT table_name FROM duckdb_tables()")}
     stamps = [
         str(store.value(f"SELECT max({column}) FROM {table}"))
-        for table, column in (("persona_runs", "computed_at"), ("invoice_scores", "scored_at"))
+        for table, column in (
+            ("persona_runs", "computed_at"),
+            ("invoice_scores", "scored_at"),
+            ("audit_log", "logged_at"),
+        )  # fmt: skip
         if table in tables
     ]
     return "|".join(stamps)
@@ -685,6 +690,7 @@ WORKLIST_SHEET = {
     "name": "Customer",
     "customer_id": "Id",
     "currency": "Currency",
+    "follow_up": "Follow up",
     "summary": "What to say",
     "past_due": "Past due",
     "max_days_past_due": "Oldest (days)",
@@ -706,7 +712,7 @@ WORKLIST_SHEET = {
     "credit_action": "Credit action",
 }
 _SHEET_OPTIONAL = ("risk_score", "persona", "strategy", "credit_action", "next_promised_date",
-                   "last_notice_date")  # fmt: skip
+                   "last_notice_date", "follow_up")  # fmt: skip
 
 
 def worklist_sheet(frame: pd.DataFrame) -> pd.DataFrame:

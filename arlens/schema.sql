@@ -20,7 +20,9 @@ CREATE TABLE IF NOT EXISTS customers (
     contact_name             VARCHAR,  -- the billing contact: whom statements and reminders address
     email                    VARCHAR,
     phone                    VARCHAR,
-    dunning_blocked          BOOLEAN DEFAULT false  -- never send this customer dunning notices
+    dunning_blocked          BOOLEAN DEFAULT false,  -- never send this customer dunning notices
+    -- (version 11) who collects from this customer: a signed-in collector's email (or name)
+    collector                VARCHAR
 );
 
 -- Invoices, debit memos and credit memos share one table: a credit memo is a document with a negative amount.
@@ -90,7 +92,11 @@ CREATE TABLE IF NOT EXISTS activities (
     promised_amount DECIMAL(18,2),
     outcome         VARCHAR,
     level           INTEGER,  -- a dunning notice's level (1 friendly reminder, ...)
-    document        VARCHAR   -- the letter or email it sent (a reference or file name)
+    document        VARCHAR,  -- the letter or email it sent (a reference or file name)
+    -- (version 11) logged in the app: free text (a dispute's reason, a call's note), who, when
+    note            VARCHAR,
+    created_by      VARCHAR,
+    created_at      TIMESTAMP
 );
 
 -- (added in version 9) Exchange rates: on rate_date one unit of `currency` is worth `rate` units
@@ -137,7 +143,48 @@ CREATE TABLE IF NOT EXISTS credit_limits (
     effective_from DATE NOT NULL,
     credit_limit   DECIMAL(18,2),        -- NULL: no limit from that day
     reviewed_on    DATE,
-    approved_by    VARCHAR
+    approved_by    VARCHAR,
+    -- (version 11) set in the app: by whom, when, why
+    set_by         VARCHAR,
+    set_at         TIMESTAMP,
+    reason         VARCHAR
+);
+
+-- (version 11) Order holds placed and released in the app, newest row per customer in force.
+CREATE TABLE IF NOT EXISTS order_holds (
+    hold_id      VARCHAR PRIMARY KEY,  -- the submission's idempotency key
+    customer_id  VARCHAR NOT NULL,
+    action       VARCHAR NOT NULL,     -- hold | release
+    effective_on DATE NOT NULL,
+    reason       VARCHAR NOT NULL,
+    created_by   VARCHAR NOT NULL,
+    created_at   TIMESTAMP NOT NULL
+);
+
+-- (version 11) A new credit limit asked for in the app. Above the policy's threshold it waits for
+-- a second credit manager (pending → approved or declined); otherwise it applies at once.
+CREATE TABLE IF NOT EXISTS limit_requests (
+    request_id     VARCHAR PRIMARY KEY,  -- the submission's idempotency key
+    customer_id    VARCHAR NOT NULL,
+    credit_limit   DECIMAL(18,2) NOT NULL,
+    previous_limit DECIMAL(18,2),
+    effective_from DATE NOT NULL,
+    reason         VARCHAR NOT NULL,
+    requested_by   VARCHAR NOT NULL,
+    requested_at   TIMESTAMP NOT NULL,
+    status         VARCHAR NOT NULL,     -- pending | applied | declined
+    decided_by     VARCHAR,
+    decided_at     TIMESTAMP
+);
+
+-- (version 11) Who changed what, when: imports, retraining, settings, every action in the app.
+CREATE TABLE IF NOT EXISTS audit_log (
+    audit_id  VARCHAR PRIMARY KEY,  -- an action's idempotency key, else a fresh id
+    logged_at TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,     -- the signed-in email, or "login (command line)"
+    action    VARCHAR NOT NULL,
+    target    VARCHAR,              -- the customer, file or setting it concerns
+    details   JSON                  -- what changed (before and after where there was a before)
 );
 
 CREATE SEQUENCE IF NOT EXISTS import_id_seq;

@@ -6,8 +6,11 @@ read here drains its result before returning, and writes run inside one transact
 
 from __future__ import annotations
 
+import getpass
+import json
 import os
 import re
+import uuid
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -16,7 +19,7 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB_PATH = Path("data") / "arlens.duckdb"
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # Statements that bring a file written by an older AR Lens up to SCHEMA_VERSION, by version
 # (new tables are created by schema.sql itself; a migration fills what they derive).
 MIGRATIONS = {
@@ -48,6 +51,18 @@ MIGRATIONS = {
     9: ["schema"],
     # instalment_parts is new: the payment schedules that apply, derived from the instalments.
     10: ["schema", ("derive", "rebuild_instalment_parts")],
+    # Team use: customers' collector; who logged an activity or set a limit; holds, limit
+    # requests and the audit trail are new.
+    11: [
+        "ALTER TABLE customers ADD COLUMN IF NOT EXISTS collector VARCHAR",
+        "ALTER TABLE activities ADD COLUMN IF NOT EXISTS note VARCHAR",
+        "ALTER TABLE activities ADD COLUMN IF NOT EXISTS created_by VARCHAR",
+        "ALTER TABLE activities ADD COLUMN IF NOT EXISTS created_at TIMESTAMP",
+        "ALTER TABLE credit_limits ADD COLUMN IF NOT EXISTS set_by VARCHAR",
+        "ALTER TABLE credit_limits ADD COLUMN IF NOT EXISTS set_at TIMESTAMP",
+        "ALTER TABLE credit_limits ADD COLUMN IF NOT EXISTS reason VARCHAR",
+        "schema",
+    ],
 }
 
 
@@ -117,6 +132,9 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None):
         self.con = con
         self.path = path
+        self.actor = (
+            command_line_user()
+        )  # whom the audit trail names; the app sets the signed-in user
         # DuckDB draws a progress bar on stdout for long queries: not in our CSV/JSON output.
         con.execute("SET enable_progress_bar = false")
 
@@ -255,10 +273,30 @@ class Store:
         self.execute("UPDATE store_meta SET data_version = data_version + 1")
         return self.data_version()
 
+    def audit(self, action: str, target: str | None, details: dict, key: str | None = None) -> bool:
+        """Add a line to the audit trail, in the caller's transaction. `key` is an action's
+        idempotency key: a second line with the same key is not added (returns False)."""
+        if key is not None and self.value("SELECT 1 FROM audit_log WHERE audit_id = ?", [key]):
+            return False
+        self.execute(
+            "INSERT INTO audit_log VALUES ($id, now()::TIMESTAMP, $user, $action, $target, $details)",
+            {
+                "id": key or uuid.uuid4().hex,
+                "user": self.actor,
+                "action": action,
+                "target": target,
+                "details": json.dumps(details, default=str),
+            },
+        )
+        return True
+
     def setting(self, key: str) -> str | None:
         return self.value("SELECT value FROM settings WHERE key = ?", [key])
 
     def _set(self, key: str, value: str) -> None:
+        before = self.setting(key)
+        if before != value:
+            self.audit("setting", key, {"before": before, "after": value})
         self.execute(
             "INSERT INTO settings VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             {"k": key, "v": value},
@@ -327,6 +365,15 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         tables = ["customers", "invoices", "payments", "applications", "financials", "activities"]
         return {t: int(self.value(f"SELECT count(*) FROM {t}")) for t in tables}
+
+
+def command_line_user() -> str:
+    """Who runs a command: the login name, marked as not signed in to the app."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        login = "unknown"
+    return f"{login} (command line)"
 
 
 def _currency_code(code: str) -> str:

@@ -7,10 +7,12 @@ import streamlit as st
 
 from arlens.metrics import UNAPPLIED, bucket_labels, roll_rate_matrix
 from ui import charts
+from ui.access import guard
 from ui.data import query, require_data, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import compact_money, money, table
 
+guard()
 st.title("Aging")
 require_data()
 day, cur, where = as_of(), currency(), filters()

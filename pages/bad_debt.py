@@ -4,12 +4,14 @@ import streamlit as st
 
 from arlens.metrics import fallback_rates_text, loss_rate_note
 from ui import charts
+from ui.access import guard
 from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money, percent, table
 
 ECL = "Expected credit loss"
 
+guard()
 st.title("Bad-debt exposure")
 require_data()
 day, cur, where = as_of(), currency(), filters()

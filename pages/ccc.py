@@ -5,10 +5,12 @@ import streamlit as st
 
 from arlens.metrics import DEFAULT_WINDOW_DAYS as N
 from ui import charts
+from ui.access import guard
 from ui.data import query, require_data
 from ui.filters import as_of, currency, reporting
 from ui.format import days, table
 
+guard()
 st.title("Cash conversion cycle")
 require_data()
 day, cur = as_of(), currency()

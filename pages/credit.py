@@ -7,11 +7,13 @@ import streamlit as st
 
 from arlens import credit as credit_text
 from arlens.metrics import CURRENCY_SYMBOLS, HoldRule
-from ui import charts
+from ui import charts, credit_actions
+from ui.access import guard
 from ui.data import query, require_data, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
 
+guard()
 st.title("Credit limits")
 require_data()
 day, cur, where = as_of(), currency(), filters()
@@ -230,3 +232,6 @@ else:
     st.caption(
         f"Now: {before} → with a limit of {money(proposed, cur)}: {after['hold_reasons'] or 'no hold'}"
     )
+credit_actions.set_limit(chosen, proposed, cur, day)
+credit_actions.approvals()
+credit_actions.holds(review, day)

@@ -5,8 +5,10 @@ import streamlit as st
 from arlens.exports import neutralise_text, to_csv_bytes
 from arlens.ingest.importer import ImportFailed
 from arlens.ingest.mapping import TABLES
+from arlens.ingest.uploads import KINDS, MAPPING_KINDS, UploadRefused, max_upload_bytes
 from arlens.store import StoreError
 from ui import tables
+from ui.access import guard
 from ui.data import import_upload, query
 from ui.filters import as_of
 from ui.format import money
@@ -14,17 +16,19 @@ from ui.format import money
 PICK = "import_pick"
 LAST = "last_import"  # this session's newest import through the page: its result, as shown
 
+user = guard()
 st.title("Data")
 
 st.subheader("Import a file")
 with st.form("import_form", clear_on_submit=False):
-    upload = st.file_uploader("Export file", type=["csv", "tsv", "txt", "xlsx", "xls", "parquet", "jsonl", "json"],
-                              key="import_file")  # fmt: skip
+    upload = st.file_uploader("Export file", type=list(KINDS), key="import_file",
+                              help=f"Up to {max_upload_bytes() // 2**20:,} MB; larger files: `arlens import` "
+                              "from a shell.")  # fmt: skip
     left, mid, right = st.columns(3)
     table = left.selectbox("Table", list(TABLES), key="import_table")
     sheet = mid.text_input("Excel sheet (blank: every sheet)", key="import_sheet")
     mapping = right.file_uploader(
-        "Mapping file (TOML, optional)", type=["toml"], key="import_mapping"
+        "Mapping file (TOML, optional)", type=list(MAPPING_KINDS), key="import_mapping"
     )
     submitted = st.form_submit_button("Import", type="primary")
 
@@ -35,7 +39,7 @@ if submitted and upload is not None:
     size_hint = max(1, upload.getvalue().count(b"\n"))
     try:
         result = import_upload(
-            upload.name, upload.getvalue(), table,
+            user, upload.name, upload.getvalue(), table,
             (mapping.name, mapping.getvalue()) if mapping is not None else None, sheet or None,
             progress=lambda n: bar.progress(min(n / size_hint, 1.0), text=f"{n:,} rows read"),
         )  # fmt: skip
@@ -43,7 +47,7 @@ if submitted and upload is not None:
         st.session_state[PICK] = result.import_id
         st.session_state[LAST] = {"id": result.import_id, "notes": list(result.notes),
                                   "warnings": list(result.warnings), "file": result.file}  # fmt: skip
-    except (ImportFailed, StoreError) as error:
+    except (ImportFailed, StoreError, UploadRefused, PermissionError) as error:
         bar.empty()
         st.error(str(error))
         after = query("import_history")  # an import that loaded nothing still logs its rejects

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts
+from ui.access import guard
 from ui.data import query, require_data, stop_if_empty
 from ui.filters import as_of, filters
 from ui.format import days, table
 
+guard()
 st.title("DSO & collections")
 require_data()
 day, where = as_of(), filters()

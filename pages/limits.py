@@ -6,9 +6,11 @@ import streamlit as st
 from arlens.credit_limits import BASES, LimitRule, suggested_limits
 from arlens.exports import to_csv_bytes
 from ui import charts, tables
+from ui.access import guard
 from ui.data import cached, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 
+guard()
 st.title("Suggested limits")
 require_data()
 day, cur, where = as_of(), currency(), filters()

@@ -7,10 +7,12 @@ import streamlit as st
 from arlens.metrics import DEFAULT_WINDOW_DAYS as N
 from arlens.metrics import bucket_labels
 from ui import charts
+from ui.access import guard
 from ui.data import query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, filters, reporting
 from ui.format import change, days, money, percent, table
 
+guard()
 st.title("Overview")
 require_data()
 day, where = as_of(), filters()

@@ -9,6 +9,7 @@ import streamlit as st
 from arlens import currencies
 from arlens.store import Store
 from models import personas
+from ui.access import guard
 from ui.data import data_version, db_path, require_data, results_stamp, stop_if_empty
 from ui.filters import as_of, currency, filters, reporting
 from ui.format import money, percent, table
@@ -46,6 +47,7 @@ def run(db: str, version: int, stamp: str, day: dt.date):
     return (result.personas, result.migrations, result.history, personas.run_metrics(result)), None
 
 
+guard()
 st.title("Customer personas")
 require_data()
 day, cur, where = as_of(), currency(), filters()

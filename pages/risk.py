@@ -12,6 +12,7 @@ from arlens.store import Store, StoreError
 from models import risk, risk_report
 from models.risk_eval import METRIC_NAMES
 from ui import charts
+from ui.access import guard
 from ui.data import db_path, open_for_import, require_data
 from ui.filters import as_of, currency, reporting
 from ui.format import money, percent, table
@@ -20,6 +21,7 @@ COLOURS = {"trees": "#2b6cb0", "trees_small": "#63b3ed", "logistic": "#d97706",
            "logistic_strong": "#f6ad55", "historical_rate": "#6b7280"}  # fmt: skip
 LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
 
+guard()
 st.title("Late-payment risk")
 require_data()
 day, cur = as_of(), currency()

@@ -8,9 +8,11 @@ from arlens.collections.dunning import Notice
 from arlens.collections.render import file_stem, statement_pdf
 from arlens.collections.statements import StatementError
 from arlens.store import StoreError
+from arlens.team.actions import assigned_customers
 from ui import statements as docs
 from ui import tables
-from ui.data import query, require_data
+from ui.access import guard
+from ui.data import cached, query, require_data
 from ui.filters import as_of
 
 RECORDED = "dunning_recorded"  # the confirmation's message, shown after the rerun
@@ -25,6 +27,7 @@ def download(where, label: str, build, file_name: str, key: str, **options) -> N
                           on_click="ignore", **options)  # fmt: skip
 
 
+user = guard()
 st.title("Statements & dunning")
 require_data()
 day = as_of()
@@ -36,6 +39,13 @@ run = docs.proposal(day, policy) if policy else None
 
 # -- One customer's statement and letter --------------------------------------------------------
 people = docs.customers()
+if user.scope() is not None:  # a collector sees only their own customers
+    mine = set(cached(assigned_customers, collector=user.scope()))
+    people = {k: v for k, v in people.items() if k in mine}
+    if not people:
+        st.info(f"No customer names {user.scope()} as its collector yet: ask an admin to import "
+                "customers with a collector column.")  # fmt: skip
+        st.stop()
 ids = list(people)
 docs.default_period(day)
 pick, first, last, toggle = st.columns([2.6, 1, 1, 1.4], vertical_alignment="bottom")
@@ -108,6 +118,10 @@ if message := st.session_state.pop(RECORDED, None):
 if policy_problem:
     st.error(policy_problem)
     st.stop()
+if user.scope() is not None:
+    st.caption("The dunning run covers every customer: a collector who sees every customer "
+               "confirms it.")  # fmt: skip
+    st.stop()
 table = docs.proposal_table(run, query("worklist", as_of=day))
 if table.empty:
     st.info(f"Nothing past due on {day:%d %b %Y}: no reminders to propose.")
@@ -123,11 +137,11 @@ letters = partial(docs.letters_zip, run, docs.letter_statements(run), table, set
 download(left, "Letters and emails (zip)", letters, f"dunning-{day.isoformat()}.zip", "dunning_zip",
          disabled=not count, icon=":material/folder_zip:")  # fmt: skip
 if right.button(f"Confirm: record {count:,} notices", key="dunning_confirm", type="primary",
-                disabled=not count, help="Records each notice as a dunning activity (level and "
+                disabled=not count or not user.may("dunning"), help="Records each notice as a dunning activity (level and "
                 "letter), so the worklist and the next run start from it. Nothing is emailed."):  # fmt: skip
     try:
         recorded = docs.confirm(run)
-    except StoreError as error:
+    except (StoreError, PermissionError) as error:
         st.error(str(error))
     else:
         st.session_state[RECORDED] = (

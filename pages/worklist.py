@@ -5,11 +5,15 @@ import streamlit as st
 
 from arlens.exports import neutralise_text, to_csv_bytes, to_excel_bytes
 from arlens.metrics import CURRENCY_SYMBOLS, worklist_sheet
-from ui.data import query, require_data, risk_query, stop_if_empty
+from arlens.team.actions import assigned_customers
+from ui import collector
+from ui.access import guard
+from ui.data import cached, query, require_data, risk_query, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
 from ui.statements import with_dunning
 
+user = guard()
 st.title("Collections worklist")
 require_data()
 day, cur, where = as_of(), currency(), filters()
@@ -17,6 +21,10 @@ day, cur, where = as_of(), currency(), filters()
 work = query(
     "worklist", as_of=day, filters=where, risk_scores=risk_query("customer_risk_scores") or None
 )
+if user.scope() is not None and work is not None:  # a collector sees only their own customers
+    mine = set(cached(assigned_customers, collector=user.scope()))
+    work = work[work["customer_id"].isin(mine)].reset_index(drop=True)
+    st.caption(f"Your customers: those whose collector is {user.scope()}.")
 stop_if_empty(work, "past-due customers")
 work = with_dunning(work, day)
 grace = query("grace_days")
@@ -48,6 +56,8 @@ def call_sheet(row: pd.Series) -> None:
         ]  # fmt: skip
         st.markdown("\n".join(f"- {line}" for line in invoices))
         notes = []
+        if isinstance(row["follow_up"], str):
+            notes.append(f"**{row['follow_up'].capitalize()}**")
         if row["open_promises"] and pd.notna(row["next_promised_date"]):
             notes.append(f"Promised to pay by {row['next_promised_date']:%d %b %Y}")
         if row["broken_promises_90d"]:
@@ -69,7 +79,7 @@ def call_sheet(row: pd.Series) -> None:
 export = worklist_sheet(work)
 code = f" ({cur})" if cur else ""
 symbol = CURRENCY_SYMBOLS.get(cur or "", f"{cur} " if cur else "")
-shown = ["Customer", "Id", "What to say", "Persona", "Past due", "Oldest (days)", "Dunning level",
+shown = ["Customer", "Id", "Follow up", "What to say", "Persona", "Past due", "Oldest (days)", "Dunning level",
          "Last notice", "Open promises", "Broken promises (90 days)", "Risk score", "Priority"]  # fmt: skip
 grid = export[[c for c in shown if c in export]].rename(columns={"Past due": f"Past due{code}"})
 for label in grid.columns:  # the grid shows a missing cell as "None": say "–" instead
@@ -101,3 +111,4 @@ rows = picked.selection.rows if picked else []
 st.subheader("Call sheet" if rows else "Call sheets: the first five")
 for index in rows or range(min(5, len(work))):
     call_sheet(work.iloc[index])
+collector.panel(work, day, rows[0] if rows else 0)

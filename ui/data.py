@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,13 @@ import streamlit as st
 
 from arlens import metrics
 from arlens.ingest.importer import ImportResult, import_file
-from arlens.store import Store, StoreError, resolve_db_path
+from arlens.ingest.uploads import MAPPING_KINDS, check_upload, upload_folder
+from arlens.store import Store, StoreBusyError, StoreError, resolve_db_path
+from arlens.team.roles import User
+from arlens.team.writes import STORE_LOCK, write
+
+READ_WAIT_S = 5.0  # how long a rerun waits for this app's own write before showing older data
+LAST_SEEN = "last_seen_version"  # st.session_state: (data version, results stamp) last read
 
 _local = threading.local()  # each session's script runs in a thread of its own
 
@@ -50,35 +55,85 @@ def reading():
     try:
         yield
     finally:
-        store = state.pop("store", None)
-        if store is not None:
-            store.close()
+        _close()
         state.clear()
 
 
-def _store() -> Store | None:
+def _close() -> None:
+    """Close this rerun's store (and let a waiting write in)."""
+    store = _rerun().pop("store", None)
+    if store is not None:
+        try:
+            store.close()
+        finally:
+            STORE_LOCK.release_read()
+
+
+class _Busy:
+    """Stands in for the store while another process holds the file: cached results still
+    answer (the page as it was before the import); anything else stops the page in one line."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __getattr__(self, name):
+        raise StoreBusyError(self.message)
+
+
+def _answer(function, *args):
+    """A cached call's result; while another process holds the file and the result is not
+    cached, the page says so in one line and stops (what was typed in a form is kept)."""
+    try:
+        return function(*args)
+    except StoreBusyError as error:
+        st.warning(f"{error}. This part of the page will show once it is done.",
+                   icon=":material/hourglass_top:")  # fmt: skip
+        st.stop()
+
+
+def _store() -> Store | _Busy | None:
     state = _rerun()
     if "store" not in state:
         path = db_path()
         if not path.exists():
             return None
+        if not STORE_LOCK.acquire_read(timeout=READ_WAIT_S):  # this app is importing a file
+            state["store"], state["busy"] = None, f"{path} is in use by an import on the Data page"
+            if LAST_SEEN in st.session_state:
+                return _Busy(state["busy"])
+            st.error(f"{state['busy']}. The page will show the new data once it is done.")
+            st.stop()
         try:
             state["store"] = Store.open(path, read_only=True)
         except StoreError as error:
+            STORE_LOCK.release_read()
+            state["store"] = None
+            if isinstance(error, StoreBusyError) and LAST_SEEN in st.session_state:
+                state["busy"] = str(error)
+                return _Busy(str(error))
             st.error(f"{error}. The page will show the new data once the import is done.")
             st.stop()
+    if state["store"] is None and "busy" in state:
+        return _Busy(state["busy"])
     return state["store"]
 
 
 def data_version() -> int | None:
-    """None when there is no database yet."""
+    """None when there is no database yet. While another process holds the file, the version
+    this session last read (its cached results still show, with a line saying why)."""
     state = _rerun()
     if "version" not in state:
         store = _store()
+        if isinstance(store, _Busy):
+            state["version"], state["results"] = st.session_state[LAST_SEEN]
+            st.info(f"{store.message}: showing the data as they were before it.",
+                    icon=":material/hourglass_top:")  # fmt: skip
+            return state["version"]
         state["version"] = store.data_version() if store is not None else None
         state["results"] = metrics.results_stamp(store) if store is not None else ""
         if store is not None:  # a store rebuilt at the same path restarts its version count
             state["results"] += f"|{store.value('SELECT max(imported_at) FROM import_log')}"
+            st.session_state[LAST_SEEN] = (state["version"], state["results"])
     return state["version"]
 
 
@@ -109,7 +164,7 @@ def query(name: str, **params):
     if version is None:
         return None
     params = _bound(getattr(metrics, name), params)
-    return _cached(name, str(db_path()), version, _rerun()["results"], params, _store())
+    return _answer(_cached, name, str(db_path()), version, _rerun()["results"], params, _store())
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -125,7 +180,8 @@ def risk_query(name: str, **params):
     version = data_version()
     if version is None:
         return None
-    return _cached_risk(name, str(db_path()), version, _rerun()["results"], params, _store())
+    return _answer(_cached_risk, name, str(db_path()), version, _rerun()["results"], params,
+                   _store())  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -140,8 +196,8 @@ def cached(function, **params):
     if version is None:
         return None
     name = f"{function.__module__}.{function.__qualname__}"
-    return _cached_call(name, str(db_path()), version, _rerun()["results"], params, function,
-                        _store())  # fmt: skip
+    return _answer(_cached_call, name, str(db_path()), version, _rerun()["results"], params,
+                   function, _store())  # fmt: skip
 
 
 def require_data() -> None:
@@ -161,17 +217,22 @@ def stop_if_empty(frame, what: str) -> None:
         st.stop()
 
 
-def open_for_import() -> Store:
-    """The Data page imports through the app's own connection, read-write while it imports."""
+def write_as(user: User, work):
+    """`work(store)` on the store read-write, as `user`, in the app's write turn (arlens.team.
+    writes). This rerun's read-only store is closed first (one process cannot hold the file both
+    ways) and reopened by the next read; every cached result is dropped afterwards."""
+    _close()
     state = _rerun()
-    store = state.pop("store", None)
-    if store is not None:
-        store.close()  # one process cannot hold the file read-only and read-write at once
     state.pop("version", None)
-    return Store.open(db_path())
+    state.pop("busy", None)
+    try:
+        return write(db_path(), user, work)
+    finally:
+        st.cache_data.clear()
 
 
 def import_upload(
+    user: User,
     name: str,
     data: bytes,
     table: str,
@@ -179,24 +240,26 @@ def import_upload(
     sheet: str | None = None,
     progress=None,
 ) -> ImportResult:
-    """Import an uploaded file through the app's own connection (read-write while it imports).
+    """Import an uploaded file through the app's own connection, as `user` (arlens.team.writes).
 
-    The bytes are written under the upload's own name into a temporary folder, removed
-    afterwards; the import log, its notes and rejected rows, the result and any error message
-    name the upload (`name`), never that temporary path. `mapping` is an optional (name, bytes)
-    TOML mapping file. Returns the ImportResult; raises ImportFailed (nothing loaded: the log
-    keeps the rejected rows, if any) or StoreError (the file is busy), each with a one-line
-    message.
+    The upload is checked first (arlens.ingest.uploads: its size, its kind by name and by
+    content), then written under its own name into a temporary folder inside the store's folder
+    (`uploads/`, never elsewhere), removed afterwards; the import log, its notes and rejected
+    rows, the result and any error message name the upload (`name`), never that path. `mapping`
+    is an optional (name, bytes) TOML mapping file. Returns the ImportResult; raises
+    ImportFailed or UploadRefused (nothing loaded) or StoreError (the file is busy), each with a
+    one-line message.
     """
-    shown = Path(name).name
-    with tempfile.TemporaryDirectory(prefix="arlens-upload-") as folder:
-        path = Path(folder) / shown
+    user.require("import")
+    shown = check_upload(name, data)
+    if mapping is not None:
+        mapping = (check_upload(mapping[0], mapping[1], kinds=MAPPING_KINDS), mapping[1])
+    with upload_folder(db_path()) as folder:
+        path = folder / shown
         path.write_bytes(data)
         mapping_path = None
         if mapping is not None:
-            mapping_path = Path(folder) / Path(mapping[0]).name
+            mapping_path = folder / mapping[0]
             mapping_path.write_bytes(mapping[1])
-        with open_for_import() as store:
-            return import_file(
-                store, path, table, mapping_path, sheet or None, progress, display_name=shown
-            )
+        return write_as(user, lambda store: import_file(
+            store, path, table, mapping_path, sheet or None, progress, display_name=shown))  # fmt: skip

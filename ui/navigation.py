@@ -14,4 +14,5 @@ PAGES = [
     ("pages/risk.py", "Late-payment risk", ":material/trending_up:", "Risk"),
     ("pages/personas.py", "Customer personas", ":material/groups:", "Risk"),
     ("pages/data.py", "Data", ":material/upload_file:", "Data"),
+    ("pages/audit.py", "Audit trail", ":material/history:", "Data"),
 ]

@@ -21,7 +21,8 @@ from arlens.collections.config import Settings, SettingsError, load_settings
 from arlens.exports import to_csv_bytes
 from arlens.formats import money
 from ui import tables
-from ui.data import cached, db_path, open_for_import
+from ui.access import this_user
+from ui.data import cached, db_path, write_as
 
 PERIOD_FOR = "statement_period_for"  # the as-of date the period's widgets were set from
 FROM, TO = "statement_from", "statement_to"
@@ -214,13 +215,19 @@ def letters_zip(run: dunning.Run, attached: dict, table: pd.DataFrame, chosen: S
 
 
 def confirm(run: dunning.Run) -> int:
-    """Record the run's notices as dunning activities; returns how many were new. The store is
-    opened read-write for it (StoreError when another process holds it); every cached result is
-    dropped so the worklist and the next run see the new levels."""
-    with open_for_import() as store:
-        recorded = dunning.confirm(store, run)
-    st.cache_data.clear()
-    return recorded
+    """Record the run's notices as dunning activities, as this user (a collector's action);
+    returns how many were new. The store is opened read-write for it (StoreError when another
+    process holds it); every cached result is dropped so the worklist and the next run see the new
+    levels."""
+    user = this_user()
+    user.require("dunning")
+
+    def confirm_as_user(store):
+        with store.transaction():
+            store.audit("dunning", None, {"as_of": run.as_of, "notices": len(run.notices)})
+        return dunning.confirm(store, run)
+
+    return write_as(user, confirm_as_user)
 
 
 # -- The worklist ------------------------------------------------------------------------------

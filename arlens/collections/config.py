@@ -24,6 +24,10 @@ KEYS = {
     "smtp": ("host", "port", "username", "password_env", "security", "sender"),
     "pdf": ("font", "font_bold"),
     "dunning": ("policy",),
+    # team use (arlens/team/roles.py reads these)
+    "roles": ("viewer", "collector", "credit_manager", "admin"),
+    "access": ("groups_claim", "collectors_see"),
+    "credit": ("limit_approval_above",),
 }
 SECURITY = ("starttls", "ssl", "none")
 
@@ -83,7 +87,7 @@ def load_settings(config: str | Path | None = None, db_path: str | Path | None =
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{path}: {error}") from None
-    _check(path, data)
+    check_sections(path, data)
     here = path.parent
     company = data.get("company", {})
     smtp = data.get("smtp")
@@ -142,7 +146,7 @@ def _smtp(where: Path, smtp: dict) -> Smtp:
     )
 
 
-def _check(where: Path, data: dict) -> None:
+def check_sections(where: Path, data: dict) -> None:
     for section, values in data.items():
         if section not in KEYS:
             close = difflib.get_close_matches(section, list(KEYS), n=1)

@@ -175,6 +175,9 @@ def import_file(
                 "notes": "\n".join(job.notes),
             },
         )
+        store.audit("import", shown, {"table": table, "import_id": import_id, "sha256": sha256,
+                                      "rows_read": job.rows_read, "rows_loaded": job.rows_loaded,
+                                      "rows_rejected": job.rows_rejected})  # fmt: skip
         store.bump_data_version()
         if spec.target in ("invoices", "payments"):
             result.warnings = [

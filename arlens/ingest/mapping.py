@@ -94,6 +94,7 @@ TABLES: dict[str, TableSpec] = {
             "email": TEXT,
             "phone": TEXT,
             "dunning_blocked": BOOLEAN,
+            "collector": TEXT,
         },
     ),
     "invoices": TableSpec(

@@ -3,7 +3,8 @@
 -- name: worklist
 -- One row per (customer, currency) with past due at $as_of: the collector's sentence, the two
 -- largest past-due invoices, open and broken promises, and the priority Σ open amount × days past
--- due (× the customer's risk score when one is given in $risk).
+-- due (× the customer's risk score when one is given in $risk); customers with a promise due
+-- today or broken yesterday first.
 -- Grace days: an item counts as past due here when its days past due (as_of − due date) are more
 -- than $grace_days (the store setting, default 0); its days, buckets and priority still count
 -- from the due date, as the Aging page does.
@@ -82,13 +83,17 @@ sentence AS (
     GROUP BY customer_id, currency
 ),
 promises AS (
+    -- promises_at: open until their date, then kept or broken (macros.sql)
     SELECT customer_id,
-           count(*) FILTER (WHERE promised_date >= $as_of) AS open_promises,
-           count(*) FILTER (WHERE lower(outcome) = 'broken'
-                            AND promised_date > $as_of::DATE - 90 AND promised_date <= $as_of)
+           count(*) FILTER (WHERE status = 'open') AS open_promises,
+           count(*) FILTER (WHERE status = 'broken' AND promised_date > $as_of::DATE - 90)
                AS broken_promises_90d,
-           min(promised_date) FILTER (WHERE promised_date >= $as_of) AS next_promised_date
-    FROM activities WHERE kind = 'promise' AND activity_date <= $as_of
+           min(promised_date) FILTER (WHERE status = 'open') AS next_promised_date,
+           count(*) FILTER (WHERE status = 'open' AND promised_date = $as_of::DATE) > 0
+               AS promise_due_today,
+           count(*) FILTER (WHERE status = 'broken' AND promised_date = $as_of::DATE - 1) > 0
+               AS promise_broken_yesterday
+    FROM promises_at($as_of)
     GROUP BY customer_id
 ),
 scores AS (
@@ -101,6 +106,8 @@ SELECT p.customer_id, coalesce(nullif(trim(c.name), ''), p.customer_id) AS name,
        p.invoice_2, p.invoice_2_amount, p.invoice_2_due,
        coalesce(pr.open_promises, 0) AS open_promises, pr.next_promised_date,
        coalesce(pr.broken_promises_90d, 0) AS broken_promises_90d,
+       CASE WHEN pr.promise_due_today THEN 'promise due today'
+            WHEN pr.promise_broken_yesterday THEN 'promise broken yesterday' END AS follow_up,
        r.risk_score,
        p.amount_days * coalesce(r.risk_score, 1) AS priority
 FROM per_customer p
@@ -108,4 +115,6 @@ JOIN customers c USING (customer_id)
 LEFT JOIN sentence s ON s.customer_id = p.customer_id AND s.currency = p.currency
 LEFT JOIN promises pr USING (customer_id)
 LEFT JOIN scores r USING (customer_id)
-ORDER BY priority DESC, p.customer_id, p.currency
+-- a promise due today or broken yesterday is the first call of the day, whatever the priority
+ORDER BY coalesce(pr.promise_due_today OR pr.promise_broken_yesterday, false) DESC, priority DESC,
+         p.customer_id, p.currency

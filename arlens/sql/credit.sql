@@ -131,9 +131,8 @@ AS TABLE
     ),
     broken AS (
         SELECT customer_id, count(*) AS broken_promises_90d
-        FROM activities
-        WHERE kind = 'promise' AND lower(outcome) = 'broken' AND activity_date <= as_of::DATE
-          AND promised_date > as_of::DATE - 90 AND promised_date <= as_of::DATE
+        FROM promises_at(as_of)
+        WHERE status = 'broken' AND promised_date > as_of::DATE - 90
         GROUP BY customer_id
     ),
     reviewed AS (

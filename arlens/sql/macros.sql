@@ -321,3 +321,37 @@ CREATE OR REPLACE TEMP MACRO credit_limits_at(as_of, limit_customers, limit_valu
     FROM customers c
     LEFT JOIN history h USING (customer_id)
     LEFT JOIN what_if w USING (customer_id);
+
+-- Promises to pay as they stand at as_of (the worklist, credit review and dunning read them).
+-- A promise not yet due is `open`; one whose date has passed keeps the outcome an export gave
+-- it (`kept` / `broken`), and one logged in the app (no outcome) is `kept` when the customer paid
+-- at least the promised amount from the day it was made to the promised date, else `broken`. What
+-- counts as paid: payments, and the settled dates of a register without payments.
+CREATE OR REPLACE TEMP MACRO promises_at(as_of) AS TABLE
+    WITH promised AS (
+        SELECT activity_id, customer_id, activity_date, promised_date, promised_amount,
+               lower(outcome) AS outcome
+        FROM activities
+        WHERE kind = 'promise' AND activity_date <= as_of::DATE AND promised_date IS NOT NULL
+    ),
+    money_in AS (
+        SELECT customer_id, payment_date AS paid_on, amount FROM payments
+        UNION ALL
+        SELECT i.customer_id, a.applied_on, a.amount
+        FROM applications a JOIN invoices i USING (invoice_id)
+        WHERE a.source_type = 'paid_date'
+    ),
+    paid AS (
+        SELECT p.activity_id, sum(m.amount) AS paid
+        FROM promised p JOIN money_in m ON m.customer_id = p.customer_id
+             AND m.paid_on >= p.activity_date AND m.paid_on <= p.promised_date
+             AND m.paid_on <= as_of::DATE
+        GROUP BY p.activity_id
+    )
+    SELECT p.activity_id, p.customer_id, p.activity_date, p.promised_date, p.promised_amount,
+           coalesce(d.paid, 0) AS paid_towards,
+           CASE WHEN p.promised_date >= as_of::DATE THEN 'open'
+                WHEN p.outcome IN ('kept', 'broken') THEN p.outcome
+                WHEN coalesce(d.paid, 0) >= coalesce(p.promised_amount, 0.01) THEN 'kept'
+                ELSE 'broken' END AS status
+    FROM promised p LEFT JOIN paid d USING (activity_id);

@@ -10,7 +10,7 @@
 -- settled invoices). Over the invoices dated in W: dispute rate (share with a dispute activity dated
 -- ≤ $as_of, or flagged `disputed` when no dispute activity names them), invoices per month (over W or
 -- the tenure when shorter) and average size. Broken-promise rate: broken ÷ promises whose promised
--- date falls in W (their outcome is known by $as_of). At $as_of, in the customer's currency: open
+-- date falls in W before $as_of (kept or broken by then: macros.sql promises_at). At $as_of, in the customer's currency: open
 -- AR, past due, share of AR past due, utilisation = open AR ÷ credit limit. Tenure = days since the
 -- first invoice; days since the last payment dated ≤ $as_of, a register's settled date counting
 -- as a payment (the tenure when none). A document
@@ -65,12 +65,11 @@ disputes AS (
     WHERE k.recent
     GROUP BY k.customer_id
 ),
-promises AS (
+promises AS (  -- promises_at: kept or broken once their date has passed (macros.sql)
     SELECT customer_id, count(*) AS promises_due,
-           count(*) FILTER (WHERE lower(outcome) = 'broken') AS promises_broken
-    FROM activities
-    WHERE kind = 'promise' AND activity_date <= $as_of
-      AND promised_date <= $as_of AND promised_date > $as_of::DATE - $lookback_days::INTEGER
+           count(*) FILTER (WHERE status = 'broken') AS promises_broken
+    FROM promises_at($as_of)
+    WHERE status <> 'open' AND promised_date > $as_of::DATE - $lookback_days::INTEGER
     GROUP BY customer_id
 ),
 open_ar AS (
