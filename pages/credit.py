@@ -9,6 +9,7 @@ from arlens import credit as credit_text
 from arlens.metrics import CURRENCY_SYMBOLS, HoldRule
 from ui import charts, credit_actions
 from ui.access import guard
+from ui.actions import show_done
 from ui.data import query, require_data, stop_if_empty
 from ui.filters import as_of, currency, filters
 from ui.format import money
@@ -232,6 +233,7 @@ else:
     st.caption(
         f"Now: {before} → with a limit of {money(proposed, cur)}: {after['hold_reasons'] or 'no hold'}"
     )
+show_done()  # what the last action recorded, above the forms
 credit_actions.set_limit(chosen, proposed, cur, day)
 credit_actions.approvals()
 credit_actions.holds(review, day)

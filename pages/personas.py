@@ -7,10 +7,9 @@ import plotly.express as px
 import streamlit as st
 
 from arlens import currencies
-from arlens.store import Store
 from models import personas
 from ui.access import guard
-from ui.data import data_version, db_path, require_data, results_stamp, stop_if_empty
+from ui.data import current_store, data_version, db_path, require_data, results_stamp, stop_if_empty
 from ui.filters import as_of, currency, filters, reporting
 from ui.format import money, percent, table
 
@@ -39,11 +38,10 @@ def run(db: str, version: int, stamp: str, day: dt.date):
     version and date and is kept on disk: a restarted dashboard reads it instead of refitting.
     `stamp` (the newest import's time, the models' stored results) tells a store rebuilt at the
     same path, whose version count restarts, from the one fitted."""
-    with Store.open(db, read_only=True) as store:
-        try:
-            result = personas.analyse(store, day)
-        except personas.PersonaDataError as error:
-            return None, str(error)
+    try:
+        result = personas.analyse(current_store(), day)
+    except personas.PersonaDataError as error:
+        return None, str(error)
     return (result.personas, result.migrations, result.history, personas.run_metrics(result)), None
 
 
@@ -58,8 +56,7 @@ if computed is None:
 everyone, moves, history, quality = computed
 if reporting():  # every customer, its money translated (personas are fitted per customer)
     where.pop("reporting_currency")
-    with Store.open(db_path(), read_only=True) as store:
-        everyone = currencies.translate(store, everyone, day, reporting(), MONEY)
+    everyone = currencies.translate(current_store(), everyone, day, reporting(), MONEY)
 shown = personas.apply_filters(everyone, where)
 stop_if_empty(shown, "customers with invoices")
 shown = shown.assign(

@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from arlens import currencies
-from arlens.store import Store, StoreError
+from arlens.store import StoreError
 from models import risk, risk_report
 from models.risk_eval import METRIC_NAMES
 from ui import charts
-from ui.access import guard
-from ui.data import db_path, open_for_import, require_data
+from ui.access import guard, this_user
+from ui.data import current_store, db_path, require_data, write_as
 from ui.filters import as_of, currency, reporting
 from ui.format import money, percent, table
 
@@ -27,33 +27,43 @@ require_data()
 day, cur = as_of(), currency()
 model_dir = risk.resolve_model_dir(db=db_path())
 
-with Store.open(db_path(), read_only=True) as store:
-    try:
-        card, problem = risk.model_card(model_dir, store), None
-    except risk.ModelError as error:
-        card, problem = None, str(error)
-    info = risk.scores_info(store)
-    per_currency = None if reporting() else cur
-    ranked = risk.ranked_invoices(store, per_currency, limit=500, as_of=day) if info else None
-    spread = risk.score_distribution(store, per_currency, as_of=day) if info else None
-    if reporting() and ranked is not None and not ranked.empty:  # one ranking in one currency
-        ranked = currencies.translate(store, ranked, day, reporting(),
-                                      ["open_amount", "amount_at_risk_of_late_payment"])  # fmt: skip
-        ranked = ranked.sort_values("amount_at_risk_of_late_payment", ascending=False)
+store = current_store()
+try:
+    card, problem = risk.model_card(model_dir, store), None
+except risk.ModelError as error:
+    card, problem = None, str(error)
+info = risk.scores_info(store)
+per_currency = None if reporting() else cur
+ranked = risk.ranked_invoices(store, per_currency, limit=500, as_of=day) if info else None
+spread = risk.score_distribution(store, per_currency, as_of=day) if info else None
+if reporting() and ranked is not None and not ranked.empty:  # one ranking in one currency
+    ranked = currencies.translate(store, ranked, day, reporting(),
+                                  ["open_amount", "amount_at_risk_of_late_payment"])  # fmt: skip
+    ranked = ranked.sort_values("amount_at_risk_of_late_payment", ascending=False)
 
 
 def run(cutoff=None, grace_days=None, train: bool = True) -> None:
     """Retrain (reading the store) and score (writing it) with a progress bar."""
     bar = st.progress(0.0, text="Starting…")
+    user = this_user()
     try:
+        user.require("retrain")
+        report = None
         if train:
-            with Store.open(db_path(), read_only=True) as reader:
-                risk.train(reader, cutoff=cutoff, grace_days=grace_days, model_dir=model_dir,
-                           progress=lambda f, text: bar.progress(0.8 * f, text=text))  # fmt: skip
-        with open_for_import() as writer:
-            risk.score(writer, day, model_dir=model_dir,
-                       progress=lambda f, text: bar.progress(0.8 + 0.2 * f, text=f"Scoring: {text}"))  # fmt: skip
-    except (risk.ModelError, StoreError) as error:
+            report = risk.train(current_store(), cutoff=cutoff, grace_days=grace_days, model_dir=model_dir,
+                                progress=lambda f, text: bar.progress(0.8 * f, text=text))  # fmt: skip
+
+        def score(writer):
+            result = risk.score(writer, day, model_dir=model_dir,
+                                progress=lambda f, text: bar.progress(0.8 + 0.2 * f, text=f"Scoring: {text}"))  # fmt: skip
+            with writer.transaction():
+                writer.audit("retrain", "late-payment model" if train else "risk scores",
+                             {"as_of": day, "trained": train, "cutoff": cutoff, "grace_days": grace_days,
+                              "model_version": (report or {}).get("model_version")})  # fmt: skip
+            return result
+
+        write_as(user, score)
+    except (risk.ModelError, StoreError, PermissionError) as error:
         bar.empty()
         st.error(str(error))
         return
@@ -61,6 +71,9 @@ def run(cutoff=None, grace_days=None, train: bool = True) -> None:
 
 
 def retrain_form() -> None:
+    if not this_user().may("retrain"):
+        st.caption(f"{this_user().role_names().capitalize()}: an admin retrains the model.")
+        return
     with st.form("risk_retrain"):
         left, right = st.columns(2)
         cutoff = left.date_input("Cut-off (blank: automatic)", value=None, key="risk_cutoff",
@@ -181,7 +194,7 @@ else:
         + f". {AT_RISK} = open amount × P(late); P(late) is 1 once an invoice is past due. "
         "Not an expected credit loss (Bad-debt exposure page)."
     )
-if info is not None and info["as_of"] != day and st.button(f"Score as of {day:%d %b %Y}", key="risk_rescore"):  # fmt: skip
+if info is not None and info["as_of"] != day and this_user().may("retrain") and st.button(f"Score as of {day:%d %b %Y}", key="risk_rescore"):  # fmt: skip
     run(train=False)
 if ranked is not None and len(ranked):
     shown = table(ranked.assign(p_late=ranked["p_late"] * 100), {

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from arlens import metrics
 from arlens.ingest.importer import import_file
 from arlens.store import Store
+from arlens.team.roles import User
 from models import personas
 from models.personas import (
     DETERIORATING,
@@ -26,6 +27,7 @@ from models.personas import (
     STRAINED,
     STRETCHER,
 )
+from ui.access import USER
 
 D = dt.date
 AS_OF = D(2026, 10, 31)  # the sample's last day
@@ -341,6 +343,7 @@ def _page(monkeypatch, db, day=AS_OF, where=None) -> AppTest:
     monkeypatch.setenv("ARLENS_DB", str(db))
     at = AppTest.from_file(str(REPO / "pages" / "personas.py"), default_timeout=60)
     at.session_state["as_of_date"] = day
+    at.session_state[USER] = User.local()  # the frame's part: sign-in off, the local user
     at.session_state["filters"] = where if where is not None else {"currency": "USD"}
     return at.run()
 

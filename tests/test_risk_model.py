@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from arlens.ingest.importer import import_file
 from arlens.store import Store
+from arlens.team.roles import User
 from models import risk, risk_eval, risk_persist
 from models.risk_pipeline import (
     AS_OF_SCORING,
@@ -32,6 +33,7 @@ from models.risk_pipeline import (
     logistic_baseline,
     usable_features,
 )
+from ui.access import USER
 from ui.data import reading
 
 D = dt.date
@@ -505,6 +507,7 @@ def _page(monkeypatch, db, model_dir, as_of: dt.date, filters: dict) -> AppTest:
     monkeypatch.setenv("ARLENS_MODEL_DIR", str(model_dir))
     at = AppTest.from_file(str(REPO / "pages" / "risk.py"), default_timeout=60)
     at.session_state["as_of_date"] = as_of
+    at.session_state[USER] = User.local()  # the frame's part: sign-in off, the local user
     at.session_state["filters"] = filters
     return at
 
@@ -542,5 +545,6 @@ def test_page_without_a_model_trains_from_its_button(monkeypatch, register_db, t
     at = _run(_page(monkeypatch, db, tmp_path / "models", D(2026, 10, 31), {}))  # no currencies
     assert "No late-payment model for this store yet" in at.info[0].value
     at = _run(at, button="risk_retrain_button")
-    assert not at.info and (tmp_path / "models" / risk_persist.CARD_FILE).exists()
+    assert not at.info, [i.value for i in at.info] + [e.value for e in at.error]
+    assert (tmp_path / "models" / risk_persist.CARD_FILE).exists()
     assert len(at.dataframe) == 2 and len(at.dataframe[1].value) > 0

@@ -59,9 +59,9 @@ def panel(work: pd.DataFrame, day: dt.date, chosen: int) -> None:
     customer_id, currency = row["customer_id"], row["currency"]
     invoices = [row[f"invoice_{n}"] for n in (1, 2) if pd.notna(row[f"invoice_{n}"])]
     _history(customer_id)
-    contact, promise, dispute, note = st.tabs(
-        ["Call or email", "Promise to pay", "Dispute", "Note"]
-    )
+    # keyed: the tab chosen stays chosen through a rerun (a "file busy" line above shifts the page)
+    contact, promise, dispute, note = st.tabs(["Call or email", "Promise to pay", "Dispute", "Note"],
+                                              key="action_tab")  # fmt: skip
 
     with contact:
         form = f"contact_{customer_id}"

@@ -11,7 +11,7 @@ import streamlit as st
 
 from arlens.team import actions
 from ui.access import access, this_user
-from ui.actions import record, show_done, widget_key
+from ui.actions import record, widget_key
 from ui.data import cached
 from ui.format import money
 
@@ -20,7 +20,6 @@ def holds(review: pd.DataFrame, day: dt.date) -> None:
     """Holds in force, and a form to place or release one."""
     user = this_user()
     st.subheader("Order holds in force")
-    show_done()
     held = cached(actions.holds_in_force)
     if held is None or held.empty:
         st.caption("No customer's orders are on hold.")

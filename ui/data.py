@@ -118,6 +118,18 @@ def _store() -> Store | _Busy | None:
     return state["store"]
 
 
+def current_store() -> Store:
+    """This rerun's store, read-only: opened under the app's read lock (a page that opened its
+    own connection could meet the app's own write) and closed when the rerun ends."""
+    store = _store()
+    if store is None or isinstance(store, _Busy):
+        why = store.message if store is not None else f"no database at {db_path()}"
+        st.warning(f"{why}. This part of the page will show once it is done.",
+                   icon=":material/hourglass_top:")  # fmt: skip
+        st.stop()
+    return store
+
+
 def data_version() -> int | None:
     """None when there is no database yet. While another process holds the file, the version
     this session last read (its cached results still show, with a line saying why)."""
@@ -220,15 +232,14 @@ def stop_if_empty(frame, what: str) -> None:
 def write_as(user: User, work):
     """`work(store)` on the store read-write, as `user`, in the app's write turn (arlens.team.
     writes). This rerun's read-only store is closed first (one process cannot hold the file both
-    ways) and reopened by the next read; every cached result is dropped afterwards."""
+    ways) and reopened by the next read; every cached result is dropped once it has landed."""
     _close()
     state = _rerun()
     state.pop("version", None)
     state.pop("busy", None)
-    try:
-        return write(db_path(), user, work)
-    finally:
-        st.cache_data.clear()
+    result = write(db_path(), user, work)
+    st.cache_data.clear()  # (a write that failed changed nothing: the cached pages still hold)
+    return result
 
 
 def import_upload(

@@ -224,8 +224,16 @@ SYNONYMS: dict[str, list[str]] = {
     ],
     "salesperson": ["salesperson", "salesrep", "rep", "accountmanager", "sales", "owner"],
     # who collects: SAP's accounting clerk (dunning clerk), Dynamics' collections agent
-    "collector": ["collector", "collectoremail", "assignedcollector", "collectionsagent",
-                  "creditcontroller", "accountingclerk", "dunningclerk", "arspecialist"],
+    "collector": [
+        "collector",
+        "collectoremail",
+        "assignedcollector",
+        "collectionsagent",
+        "creditcontroller",
+        "accountingclerk",
+        "dunningclerk",
+        "arspecialist",
+    ],
     "parent_id": ["parentid", "parent", "parentcustomer", "parentaccount", "parentno"],
     # The billing contact (a customers file's `Contact Name` beside a `Name` column; alone, it is
     # the customer's name, as in Xero's contacts export: `name` takes it first).

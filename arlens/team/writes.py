@@ -12,6 +12,8 @@ StoreBusyError, whose one line names that process; the caller keeps what the use
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +27,15 @@ WRITE_WAIT_S = 30.0  # how long a write waits for reruns already reading
 
 
 class ReadWriteLock:
-    """Many readers or one writer; a waiting writer holds back new readers."""
+    """Many readers or one writer; a waiting writer holds back new readers.
+
+    Readers are counted per thread: a rerun's thread that ended without releasing (a page run on
+    its own, an interrupted script) stops counting once it is gone, so it cannot lock writes out.
+    """
 
     def __init__(self):
         self._cond = threading.Condition()
-        self._readers = 0
+        self._readers: Counter[threading.Thread] = Counter()  # (a thread's ident can be reused)
         self._writer = False
         self._writers_waiting = 0
 
@@ -40,21 +46,32 @@ class ReadWriteLock:
                 lambda: not (self._writer or self._writers_waiting), timeout
             ):
                 return False
-            self._readers += 1
+            self._readers[threading.current_thread()] += 1
             return True
 
     def release_read(self) -> None:
         with self._cond:
-            self._readers -= 1
-            if self._readers == 0:
+            me = threading.current_thread()
+            self._readers[me] -= 1
+            if self._readers[me] <= 0:
+                del self._readers[me]
+            if not self._readers:
                 self._cond.notify_all()
+
+    def _reading(self) -> bool:
+        for thread in [t for t in self._readers if not t.is_alive()]:
+            del self._readers[thread]
+        return bool(self._readers)
 
     @contextmanager
     def writing(self, timeout: float = WRITE_WAIT_S):
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._writers_waiting += 1
             try:
-                free = self._cond.wait_for(lambda: not self._writer and self._readers == 0, timeout)
+                while (self._writer or self._reading()) and time.monotonic() < deadline:
+                    self._cond.wait(0.2)  # (re-checks for readers whose thread has ended)
+                free = not (self._writer or self._reading())
             finally:
                 self._writers_waiting -= 1
             if not free:
