@@ -131,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("imports", help="import history")
     _add_db(p)
 
+    p = commands.add_parser(
+        "audit", help="the audit trail (imports, retrains, settings, actions) as CSV"
+    )
+    p.add_argument("--since", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: 30 days ago)")
+    p.add_argument("--until", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--user", help="one user (an email, or `login (command line)`)")
+    p.add_argument("--action", help="one action: import, retrain, setting, promise, hold, …")
+    _add_db(p)
+
     p = commands.add_parser("status", help="what the store holds")
     p.add_argument(
         "--upgrade", action="store_true", help="bring a file from an older AR Lens up to date"
@@ -622,6 +631,18 @@ def cmd_imports(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    """The trail as CSV on stdout, safe to open in a spreadsheet (arlens.team.audit)."""
+    from arlens.team import audit
+
+    until = args.until or dt.date.today()
+    since = args.since or until - dt.timedelta(days=30)
+    with Store.open(args.db, read_only=True) as store:
+        frame = audit.trail(store, since, until, args.user, args.action)
+    sys.stdout.write(audit.trail_csv(frame).decode("utf-8-sig"))
+    return 0
+
+
 def cmd_status(args) -> int:
     with Store.open(args.db, read_only=not (args.upgrade or args.rebuild)) as store:
         if args.rebuild:
@@ -710,6 +731,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "rejects": cmd_rejects,
     "imports": cmd_imports,
+    "audit": cmd_audit,
     "status": cmd_status,
     "personas": cmd_personas,
     "train": cmd_train,

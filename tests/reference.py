@@ -174,6 +174,9 @@ class _Book:
                 "activity_date": _dates(activities["activity_date"]).to_numpy(),
                 "kind": _text(activities["kind"]).to_numpy(),
                 "promised_date": _dates(activities["promised_date"]).to_numpy(),
+                "promised_amount": _nullable_cents(
+                    activities.get("promised_amount", pd.Series([None] * len(activities)))
+                ).to_numpy(),
                 "outcome": _text(activities["outcome"]).to_numpy(),
             }
         )
@@ -750,21 +753,52 @@ def concentration(ledger, as_of, filters=None) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
+def _promise_status(book: _Book, day: pd.Timestamp) -> pd.DataFrame:
+    """Each promise made by `day`: open while its date is `day` or later; then the outcome its
+    file gave (kept / broken), else kept when the customer paid the promised amount (payments,
+    settled dates) from the day it was made to its date."""
+    p = book.promises[book.promises["activity_date"] <= day].copy()
+    money = pd.concat([
+        book.payments[["customer_id", "payment_date", "amount"]].rename(columns={"payment_date": "on"}),
+        book.settlements[book.settlements["source_type"] == "paid_date"]
+        .merge(book.docs[["invoice_id", "customer_id"]], on="invoice_id")
+        .rename(columns={"applied_on": "on"})[["customer_id", "on", "amount"]],
+    ])  # fmt: skip
+    paid = []
+    for row in p.itertuples():
+        mine = money[(money["customer_id"] == row.customer_id) & (money["on"] >= row.activity_date)
+                     & (money["on"] <= min(row.promised_date, day))]  # fmt: skip
+        paid.append(int(mine["amount"].sum()))
+    p["paid"] = paid
+    wanted = p["promised_amount"].fillna(1)  # no amount: any payment keeps it
+    p["status"] = np.where(
+        p["promised_date"] >= day, "open",
+        np.where(p["outcome"].isin(["kept", "broken"]), p["outcome"],
+                 np.where(p["paid"] >= wanted, "kept", "broken")))  # fmt: skip
+    return p
+
+
 def _broken_promises(book: _Book, day: pd.Timestamp) -> pd.Series:
-    p = book.promises
-    broken = p[
-        (p["activity_date"] <= day)
-        & (p["outcome"] == "broken")
-        & (p["promised_date"] > day - pd.Timedelta(days=90))
-        & (p["promised_date"] <= day)
-    ]
+    p = _promise_status(book, day)
+    broken = p[(p["status"] == "broken") & (p["promised_date"] > day - pd.Timedelta(days=90))]
     return broken.groupby("customer_id").size()
 
 
 def _open_promises(book: _Book, day: pd.Timestamp) -> pd.Series:
-    p = book.promises
-    waiting = p[(p["promised_date"] >= day) & (p["activity_date"] <= day)]
-    return waiting.groupby("customer_id").size()
+    p = _promise_status(book, day)
+    return p[p["status"] == "open"].groupby("customer_id").size()
+
+
+def _follow_up(book: _Book, day: pd.Timestamp) -> pd.Series:
+    """'promise due today' / 'promise broken yesterday' per customer (the former wins)."""
+    p = _promise_status(book, day)
+    today = set(p.loc[(p["status"] == "open") & (p["promised_date"] == day), "customer_id"])
+    yesterday = set(p.loc[(p["status"] == "broken")
+                          & (p["promised_date"] == day - pd.Timedelta(days=1)), "customer_id"])  # fmt: skip
+    flags = {c: "promise broken yesterday" for c in yesterday} | {
+        c: "promise due today" for c in today
+    }
+    return pd.Series(flags, dtype=object)
 
 
 def _half_up(value: Fraction) -> int:
@@ -978,6 +1012,7 @@ def worklist(ledger, as_of, filters=None, edges=DEFAULT_EDGES) -> pd.DataFrame:
     out["open_promises"] = out["open_promises"].astype("int64")
     out["broken_promises_90d"] = out["broken_promises_90d"].astype("int64")
     out["priority"] = out["weighted"] / 100.0
+    out["follow_up"] = out["customer_id"].map(_follow_up(book, day))
     columns = [
         "customer_id",
         "currency",
@@ -993,7 +1028,11 @@ def worklist(ledger, as_of, filters=None, edges=DEFAULT_EDGES) -> pd.DataFrame:
         "invoice_2_due",
         "open_promises",
         "broken_promises_90d",
+        "follow_up",
         "priority",
     ]
-    out = out.sort_values(["priority", "customer_id"], ascending=[False, True], kind="mergesort")
+    # a promise due today or broken yesterday first, then by priority
+    out["flagged"] = out["follow_up"].notna()
+    out = out.sort_values(["flagged", "priority", "customer_id"], ascending=[False, False, True],
+                          kind="mergesort")  # fmt: skip
     return out[columns].reset_index(drop=True)

@@ -133,19 +133,6 @@ def empty_app_url(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def context(browser):
     """One browser context for the page tests: the app's scripts and styles load once, from
     its cache, instead of once per page (each test still opens a fresh page and session)."""

@@ -331,10 +331,11 @@ def compare_everything(store: Store, ledger: ref.Ledger, case: dict, only=None) 
         actual = call(metrics, store)
         try:
             assert_same(name, actual, call(ref, ledger), keys, kinds, context)
-            if name == "worklist":
-                priorities = [round(float(p), 2) for p in actual["priority"]]
-                assert priorities == sorted(priorities, reverse=True), (
-                    f"worklist is not ordered by priority ({context}): {priorities}"
+            if name == "worklist":  # a promise due today or broken yesterday first, then priority
+                order = [(pd.notna(f), round(float(p), 2))
+                         for f, p in zip(actual["follow_up"], actual["priority"], strict=True)]  # fmt: skip
+                assert order == sorted(order, reverse=True), (
+                    f"worklist is not ordered by follow-up and priority ({context}): {order}"
                 )
         except AssertionError as failure:
             failures.append((name, str(failure)))

@@ -198,7 +198,8 @@ def test_the_command_line(limits_db, capsys):
 def test_the_current_limit_is_the_one_in_force_at_the_date(limits_db):
     with Store.open(limits_db) as store:
         store.execute(
-            "INSERT INTO credit_limits VALUES ('L1|2026-02-01', 'L1', DATE '2026-02-01', 25000, "
+            "INSERT INTO credit_limits (limit_key, customer_id, effective_from, credit_limit, "
+            "reviewed_on, approved_by) VALUES ('L1|2026-02-01', 'L1', DATE '2026-02-01', 25000, "
             "DATE '2026-02-01', 'CFO')"
         )
         now = by_id(suggested_limits(store, DAY))["L1"]

@@ -377,3 +377,16 @@ def test_uploads_are_limited_by_size_and_kind_and_saved_inside_the_store_folder(
     with upload_folder(db) as folder:
         assert folder.parent == (tmp_path / "store" / "uploads").resolve() and folder.is_dir()
     assert not folder.exists()
+
+
+def test_dunning_skips_a_customer_with_a_promise_logged_in_the_app(db):
+    from arlens.collections import dunning
+
+    with Store.open(db) as store:
+        before = {n.customer.customer_id for n in dunning.propose(store, AS_OF).notices}
+        actions.log_activity(store, CARLOS, "promise", "B", day=AS_OF, key="p-b",
+                             promised_date=AS_OF + dt.timedelta(days=3), promised_amount=10000)  # fmt: skip
+        run = dunning.propose(store, AS_OF)
+    assert "B" in before and "B" not in {n.customer.customer_id for n in run.notices}
+    (skip,) = [s for s in run.skipped if s.customer.customer_id == "B"]
+    assert skip.kind == "promise" and skip.reason == "promised to pay by 3 April 2026"

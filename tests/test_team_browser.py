@@ -91,19 +91,6 @@ def app(tmp_path_factory):
             oidc.stop(process)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
 def signed_in(browser, app, email: str):
     """A new browser session signed in as `email` (the groups of USERS), on its first page."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -140,7 +127,7 @@ REFUSED = "may not open this page"
 
 def test_no_page_shows_before_sign_in_even_by_direct_url(app, browser):
     page = browser.new_page()
-    for path in ("", "data", "audit", "worklist?customer=A"):
+    for path in ("data", "", "audit", "worklist?customer=A"):  # a fresh server: data first
         page.goto(f"{app['url']}/{path}")
         settle(page)
         text = page.locator("body").inner_text()

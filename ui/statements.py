@@ -221,13 +221,7 @@ def confirm(run: dunning.Run) -> int:
     levels."""
     user = this_user()
     user.require("dunning")
-
-    def confirm_as_user(store):
-        with store.transaction():
-            store.audit("dunning", None, {"as_of": run.as_of, "notices": len(run.notices)})
-        return dunning.confirm(store, run)
-
-    return write_as(user, confirm_as_user)
+    return write_as(user, lambda store: dunning.confirm(store, run))
 
 
 # -- The worklist ------------------------------------------------------------------------------

@@ -78,16 +78,22 @@ def settings_path(config: str | Path | None, db_path: str | Path | None) -> Path
     return None
 
 
-def load_settings(config: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
-    """The settings from `--config` (which must exist) or from arlens.toml beside the store."""
-    path = settings_path(config, db_path)
-    if path is None:
-        return Settings()
+def read_settings_file(path: Path) -> dict:
+    """The file's sections, checked against KEYS (SettingsError: one line naming file and key)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{path}: {error}") from None
     check_sections(path, data)
+    return data
+
+
+def load_settings(config: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
+    """The settings from `--config` (which must exist) or from arlens.toml beside the store."""
+    path = settings_path(config, db_path)
+    if path is None:
+        return Settings()
+    data = read_settings_file(path)
     here = path.parent
     company = data.get("company", {})
     smtp = data.get("smtp")

@@ -446,6 +446,8 @@ def confirm(store: Store, run: Run, notices: list[Notice] | None = None) -> int:
         store.execute(queries.sql("dunning", "record_notices"), params)
         after = int(store.value("SELECT count(*) FROM activities WHERE kind = 'dunning'"))
         if after > before:
+            store.audit("dunning", None, {"as_of": run.as_of, "notices_recorded": after - before,
+                                          "references": params["ids"][:50]})  # fmt: skip
             store.bump_data_version()
     return after - before
 

@@ -23,12 +23,11 @@ every role (the single-user app `make run` starts).
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from arlens.collections.config import SettingsError, check_sections, settings_path
+from arlens.collections.config import SettingsError, read_settings_file, settings_path
 
 VIEWER, COLLECTOR, CREDIT_MANAGER, ADMIN = "viewer", "collector", "credit_manager", "admin"
 ROLES = (VIEWER, COLLECTOR, CREDIT_MANAGER, ADMIN)
@@ -194,12 +193,7 @@ def load_access(config: str | Path | None = None, db_path: str | Path | None = N
     path = settings_path(config, db_path)
     if path is None:
         return Access()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise AccessError(f"{path}: {error}") from None
-    check_sections(path, data)
-    return parse_access(path, data)
+    return parse_access(path, read_settings_file(path))
 
 
 def parse_access(where: Path | str, data: dict) -> Access:
