@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from arlens.collections.config import SettingsError, read_settings_file, settings_path
+from arlens.store import command_line_user
 
 VIEWER, COLLECTOR, CREDIT_MANAGER, ADMIN = "viewer", "collector", "credit_manager", "admin"
 ROLES = (VIEWER, COLLECTOR, CREDIT_MANAGER, ADMIN)
@@ -76,7 +77,6 @@ ACTION_ROLES = {
     "setting": ADMIN,
 }
 
-LOCAL_USER = "local user"
 
 
 class AccessError(SettingsError):
@@ -129,7 +129,8 @@ class User:
     @classmethod
     def local(cls) -> User:
         """Sign-in off: the one user of a local app, with every role and every customer."""
-        return cls(email=LOCAL_USER, name=LOCAL_USER, roles=frozenset(ROLES), signed_in=False)
+        login = command_line_user().replace("(command line)", "(dashboard without sign-in)")
+        return cls(email=login, name=login, roles=frozenset(ROLES), signed_in=False)
 
     def may_open(self, page: str) -> bool:
         return bool(self.roles & PAGE_ROLES.get(Path(page).stem, frozenset()))
