@@ -97,8 +97,11 @@ def _store() -> Store | _Busy | None:
         path = db_path()
         if not path.exists():
             return None
-        if not STORE_LOCK.acquire_read(timeout=READ_WAIT_S):  # this app is importing a file
-            state["store"], state["busy"] = None, f"{path} is in use by an import on the Data page"
+        if not STORE_LOCK.acquire_read(timeout=READ_WAIT_S):  # a long write in this app
+            state["store"], state["busy"] = (
+                None,
+                (f"{path} is being written by this app (an import on the Data page, or scoring)"),
+            )
             if LAST_SEEN in st.session_state:
                 return _Busy(state["busy"])
             st.error(f"{state['busy']}. The page will show the new data once it is done.")
