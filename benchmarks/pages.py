@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,10 +107,11 @@ def build_sample(path: Path) -> None:
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def start_app(db: Path, log: Path):
+def start_app(db: Path, log: Path, flags: Sequence[str] = ()):
     """`streamlit run dashboard.py -- --db <db>` on a free port; returns (url, process) once
-    /_stcore/health answers. The model folder is an empty temporary one: the benchmark never
-    writes beside the store."""
+    /_stcore/health answers. `flags`: more Streamlit command-line flags, after the ones given
+    here (`--server.fileWatcherType auto`, say). The model folder is an empty temporary one: the
+    benchmark never writes beside the store."""
     port = free_port()
     env = {**os.environ, "ARLENS_MODEL_DIR": tempfile.mkdtemp(prefix="arlens-bench-models-")}
     streamlit = Path(sys.executable).with_name("streamlit")
@@ -117,7 +119,7 @@ def start_app(db: Path, log: Path):
     process = subprocess.Popen(
         [str(streamlit), "run", "dashboard.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--", "--db", str(db)],
+         "--browser.gatherUsageStats", "false", *flags, "--", "--db", str(db)],
         cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
