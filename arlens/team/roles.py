@@ -78,7 +78,6 @@ ACTION_ROLES = {
 }
 
 
-
 class AccessError(SettingsError):
     """The settings file's roles are wrong; one line naming the file and the key."""
 
