@@ -175,6 +175,9 @@ def test_actions_are_checked_on_the_server(db):
         with pytest.raises(ActionError, match="invoice B1 is not Alder Ltd's"):
             actions.log_activity(store, CARA, "dispute", "A", day=AS_OF, key="k", invoice_id="B1",
                                  outcome="pricing", note="x")  # fmt: skip
+        with pytest.raises(ActionError, match="after today: log it when it happens"):
+            actions.log_activity(store, CARA, "note", "A", day=dt.date.today() + dt.timedelta(days=1),
+                                 key="k", note="later")  # fmt: skip
         with pytest.raises(ActionError, match="choose the call's outcome"):
             actions.log_activity(store, CARA, "call", "A", day=AS_OF, key="k", outcome=None)
         assert _activities(store) == [] and not store.rows(

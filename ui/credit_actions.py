@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from arlens.team import actions
+from arlens.team.roles import AccessError
 from ui.access import access, this_user
 from ui.actions import record, widget_key
 from ui.data import cached
@@ -62,7 +63,13 @@ def set_limit(
     user = this_user()
     if not user.may("credit_limit") or proposed is None:
         return
-    policy = access()
+    try:
+        policy = access()
+    except AccessError as error:
+        st.error(
+            f"The credit policy cannot be read: {error}. Ask an admin to fix the settings file."
+        )
+        return
     threshold = policy.limit_approval_above
     needs = threshold is not None and proposed > threshold
     form = f"limit_{chosen['customer_id']}"

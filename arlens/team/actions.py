@@ -110,6 +110,10 @@ def log_activity(
         raise ActionError(f"unknown activity {kind!r} (one of {', '.join(ACTIVITY_KINDS)})")
     user.require(kind)
     who = customer(store, user, customer_id)
+    if day > dt.date.today():
+        raise ActionError(
+            f"the {kind} is dated {day:%d %b %Y}, after today: log it when it happens"
+        )
     note = _text(note, "reason" if kind == "dispute" else "note", kind in ("note", "dispute"))
     amount = None
     if kind in ("call", "email"):
