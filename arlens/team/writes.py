@@ -11,6 +11,7 @@ StoreBusyError, whose one line names that process; the caller keeps what the use
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import Counter
@@ -96,7 +97,15 @@ def write(db_path: str | Path, user: User, work: Callable[[Store], T]) -> T:
     and close it. `work` makes its own transaction; raises StoreBusyError when another process
     holds the file."""
     with STORE_LOCK.writing():
-        store = Store.open(db_path)
+        try:
+            store = Store.open(db_path)
+        except StoreBusyError as error:
+            if "this process" not in str(error):
+                raise
+            # A read-only connection of a rerun that ended without closing it (a page run on its
+            # own) is garbage not yet collected: collect it, and the file is free.
+            gc.collect()
+            store = Store.open(db_path)
         try:
             store.actor = user.email
             return work(store)
