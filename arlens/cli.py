@@ -671,7 +671,7 @@ def cmd_train(args) -> int:
             model_dir=risk.resolve_model_dir(args.models, store),
             progress=progress,
         )
-    with Store.open(args.db) as store, store.transaction():  # a moment read-write, to log it
+    with Store.open(args.db) as store:  # a moment read-write, to log it
         store.audit("retrain", "late-payment model", _audit_summary(report))
     print(json.dumps(report, indent=2, default=str))
     return 0
@@ -695,8 +695,7 @@ def cmd_score(args) -> int:
             model_dir=risk.resolve_model_dir(args.models, store),
             allow_stale=args.allow_stale,
         )
-        with store.transaction():
-            store.audit("retrain", "risk scores", {"as_of": as_of, **_audit_summary(result)})
+        store.audit("retrain", "risk scores", {"as_of": as_of, **_audit_summary(result)})
     print(json.dumps(result, indent=2, default=str))
     return 0
 
@@ -710,10 +709,7 @@ def cmd_personas(args) -> int:
             raise StoreError("the store has no invoices or payments yet: import some first")
         frame, info = personas.run_report(store, as_of, save=not args.no_store)
         if not args.no_store:
-            with store.transaction():
-                store.audit(
-                    "retrain", "customer personas", {"as_of": as_of, **_audit_summary(info)}
-                )
+            store.audit("retrain", "customer personas", {"as_of": as_of, **_audit_summary(info)})
     parameters = {"report": "personas", "as_of": as_of, "stored": not args.no_store, **info}
     if args.format == "table":
         _print(pd.DataFrame(info["personas"]), parameters, "table")

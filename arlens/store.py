@@ -132,9 +132,8 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None):
         self.con = con
         self.path = path
-        self.actor = (
-            command_line_user()
-        )  # whom the audit trail names; the app sets the signed-in user
+        # whom the audit trail names; the app sets the signed-in user
+        self.actor = command_line_user()
         # DuckDB draws a progress bar on stdout for long queries: not in our CSV/JSON output.
         con.execute("SET enable_progress_bar = false")
 

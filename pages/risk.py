@@ -56,10 +56,9 @@ def run(cutoff=None, grace_days=None, train: bool = True) -> None:
         def score(writer):
             result = risk.score(writer, day, model_dir=model_dir,
                                 progress=lambda f, text: bar.progress(0.8 + 0.2 * f, text=f"Scoring: {text}"))  # fmt: skip
-            with writer.transaction():
-                writer.audit("retrain", "late-payment model" if train else "risk scores",
-                             {"as_of": day, "trained": train, "cutoff": cutoff, "grace_days": grace_days,
-                              "model_version": (report or {}).get("model_version")})  # fmt: skip
+            writer.audit("retrain", "late-payment model" if train else "risk scores",
+                         {"as_of": day, "trained": train, "cutoff": cutoff, "grace_days": grace_days,
+                          "model_version": (report or {}).get("model_version")})  # fmt: skip
             return result
 
         write_as(user, score)

@@ -8,7 +8,6 @@ is the single-user local dashboard `make run` starts: one user with every role.
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 
@@ -88,12 +87,10 @@ def refuse(user: User, page: str) -> None:
 def guard() -> User:
     """A page's first line: refuse it to a user whose roles do not open it. The frame checks too;
     this covers a fresh server running a page file alone before the frame (ui/filters.py)."""
-    from ui.filters import _frame_ran
+    from ui.filters import frame_ran, running_page
 
-    _frame_ran()
-    page = next(
-        Path(f.filename) for f in inspect.stack() if Path(f.filename).parent.name == "pages"
-    )
+    frame_ran()
+    page = running_page()
     user = st.session_state.get(USER)
     if user is None or not user.may_open(page.name):
         refuse(user or User("(not signed in)", "", frozenset()), page.name)

@@ -86,9 +86,15 @@ def _answer(function, *args):
     try:
         return function(*args)
     except StoreBusyError as error:
-        st.warning(f"{error}. This part of the page will show once it is done.",
-                   icon=":material/hourglass_top:")  # fmt: skip
-        st.stop()
+        _wait(str(error))
+
+
+def _wait(why: str) -> None:
+    """The one line a page shows where it needs the store and cannot have it yet; the page stops
+    there (a form above keeps what was typed)."""
+    st.warning(f"{why}. This part of the page will show once it is done.",
+               icon=":material/hourglass_top:")  # fmt: skip
+    st.stop()
 
 
 def _store() -> Store | _Busy | None:
@@ -126,10 +132,7 @@ def current_store() -> Store:
     own connection could meet the app's own write) and closed when the rerun ends."""
     store = _store()
     if store is None or isinstance(store, _Busy):
-        why = store.message if store is not None else f"no database at {db_path()}"
-        st.warning(f"{why}. This part of the page will show once it is done.",
-                   icon=":material/hourglass_top:")  # fmt: skip
-        st.stop()
+        _wait(store.message if store is not None else f"no database at {db_path()}")
     return store
 
 

@@ -94,15 +94,19 @@ def sidebar_filters() -> None:
             st.warning(line, icon=":material/currency_exchange:")
 
 
-def _frame_ran() -> None:
+def running_page() -> Path | None:
+    """The pages/ file whose code is running (None: the frame's own code)."""
+    frames = inspect.stack(0)  # (no source lines: this runs on every rerun of a page)
+    return next((Path(f.filename) for f in frames if Path(f.filename).parent.name == "pages"), None)
+
+
+def frame_ran() -> None:
     """On a fresh server whose first request names a sub-page (a shared link), Streamlit runs
     that pages/ script alone (its pages-directory fallback) until dashboard.py has called
     st.navigation once. Go through the entry script and come back here, query string kept."""
     if "as_of_date" in st.session_state:
         return
-    page = next(
-        (Path(f.filename) for f in inspect.stack() if Path(f.filename).parent.name == "pages"), None
-    )
+    page = running_page()
     params = dict(st.query_params.to_dict())
     if page is not None:
         params[RETURN_TO] = f"pages/{page.name}"
@@ -110,30 +114,30 @@ def _frame_ran() -> None:
 
 
 def as_of() -> dt.date:
-    _frame_ran()
+    frame_ran()
     return st.session_state["as_of_date"]
 
 
 def filters() -> dict:
-    _frame_ran()
+    frame_ran()
     return dict(st.session_state["filters"])
 
 
 def currency() -> str | None:
     """The currency the page's amounts are in: the one chosen, or the reporting currency."""
-    _frame_ran()
+    frame_ran()
     chosen = st.session_state["filters"]
     return chosen.get("currency") or chosen.get("reporting_currency")
 
 
 def reporting() -> str | None:
     """The reporting currency when the page shows every currency translated into it."""
-    _frame_ran()
+    frame_ran()
     return st.session_state["filters"].get("reporting_currency")
 
 
 def return_to_page() -> None:
-    """The other half of _frame_ran: now that st.navigation has run, open the page asked for.
+    """The other half of frame_ran: now that st.navigation has run, open the page asked for.
     A link names it `pages/worklist.py`; a hand-edited one may say `worklist`, and one naming no
     page opens the first page (never a traceback)."""
     target = st.query_params.get(RETURN_TO)

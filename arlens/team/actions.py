@@ -186,8 +186,9 @@ def set_hold(
     user.require(action)
     who = customer(store, user, customer_id)
     reason = _text(reason, "reason", True)
-    with store.transaction():
-        if store.value("SELECT 1 FROM audit_log WHERE audit_id = ?", [key]):
+    with store.transaction():  # (the refusal below rolls the audit line back)
+        details = {"customer": who.name, "date": day.isoformat(), "reason": reason}
+        if not store.audit(action, who.customer_id, details, key):
             return False
         now = current_hold(store, who.customer_id)
         held = now is not None
@@ -198,8 +199,6 @@ def set_hold(
                 else "not on hold"
             )
             raise ActionError(f"{who.name} is already {state}")
-        store.audit(action, who.customer_id, {"customer": who.name, "date": day.isoformat(),
-                                              "reason": reason}, key)  # fmt: skip
         store.execute(
             "INSERT INTO order_holds VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
             [key, who.customer_id, action, day, reason, user.email],

@@ -88,7 +88,7 @@ class Refused(PermissionError):
 
 @dataclass(frozen=True)
 class Access:
-    """The [roles], [access] and [credit] settings; `enabled` is whether sign-in is on."""
+    """The [roles], [access] and [credit] settings of the settings file."""
 
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     groups_claim: str = "groups"
